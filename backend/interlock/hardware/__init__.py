@@ -1,0 +1,33 @@
+"""Motion controllers: the ``Controller`` protocol, a simulator and a registry."""
+
+from .controller import Axis, AxisStatus, Controller
+from .errors import (
+    AxisBusyError,
+    HardwareError,
+    MotionCancelled,
+    MotionTimeout,
+    SoftLimitError,
+    UnknownAxisError,
+    UnknownControllerError,
+)
+from .registry import ENTRY_POINT_GROUP, available_controllers, load_controller
+from .simulated import DEFAULT_AXES, SignalModel, SimulatedController
+
+__all__ = [
+    "DEFAULT_AXES",
+    "ENTRY_POINT_GROUP",
+    "Axis",
+    "AxisBusyError",
+    "AxisStatus",
+    "Controller",
+    "HardwareError",
+    "MotionCancelled",
+    "MotionTimeout",
+    "SignalModel",
+    "SimulatedController",
+    "SoftLimitError",
+    "UnknownAxisError",
+    "UnknownControllerError",
+    "available_controllers",
+    "load_controller",
+]

@@ -1,0 +1,82 @@
+"""Errors raised by controllers and the motion helpers.
+
+Every class derives from :class:`HardwareError`, so the whole family can be re-parented
+under the project's exception tree by changing one base class.
+"""
+
+from __future__ import annotations
+
+
+class HardwareError(Exception):
+    """Raised when a controller cannot do what it was asked (communication, drive fault, …)."""
+
+
+class UnknownAxisError(HardwareError):
+    """Raised when an axis id is not one of the controller's ``axes()``."""
+
+    def __init__(self, axis: str, known: list[str]) -> None:
+        super().__init__(f"unknown axis {axis!r}; known axes: {', '.join(known)}")
+        self.axis = axis
+        self.known = known
+
+
+class SoftLimitError(HardwareError):
+    """Raised before any motion when a move's target lies outside the axis' soft limits."""
+
+    def __init__(self, axis: str, target: float, min: float, max: float) -> None:
+        super().__init__(f"axis {axis!r}: target {target:g} is outside [{min:g}, {max:g}]")
+        self.axis = axis
+        self.target = target
+        self.min = min
+        self.max = max
+
+
+class AxisBusyError(HardwareError):
+    """Raised when a move is commanded on an axis that is still moving.
+
+    Stop the axis and wait until ``is_moving`` is false before commanding a new move.
+    """
+
+    def __init__(self, axis: str) -> None:
+        super().__init__(f"axis {axis!r} is moving; stop it and wait for standstill first")
+        self.axis = axis
+
+
+class UnknownControllerError(HardwareError):
+    """Raised when no built-in or entry-point controller has the requested name."""
+
+    def __init__(self, name: str, available: list[str]) -> None:
+        super().__init__(
+            f"unknown controller {name!r}; available controllers: {', '.join(available)}"
+        )
+        self.name = name
+        self.available = available
+
+
+class MotionCancelled(HardwareError):
+    """Raised by the motion helpers after a cancel request stopped the axis.
+
+    ``position`` is where the axis came to rest. The axis is standing still when this is
+    raised: a stop that fails or never reaches standstill raises :class:`HardwareError`
+    instead, because that is a fault, not a cancellation.
+    """
+
+    def __init__(self, axis: str, position: float) -> None:
+        super().__init__(f"motion of axis {axis!r} cancelled at {position:g}")
+        self.axis = axis
+        self.position = position
+
+
+class MotionTimeout(HardwareError):
+    """Raised by the motion helpers when a move did not finish in time; the axis was stopped.
+
+    ``position`` is where the axis came to rest after the stop.
+    """
+
+    def __init__(self, axis: str, position: float, timeout: float) -> None:
+        super().__init__(
+            f"axis {axis!r} did not reach its target within {timeout:g} s; stopped at {position:g}"
+        )
+        self.axis = axis
+        self.position = position
+        self.timeout = timeout
