@@ -1,0 +1,1 @@
+"""HTTP and WebSocket edges: one router per area, no business logic."""

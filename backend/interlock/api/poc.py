@@ -1,0 +1,59 @@
+"""The POC's routes, kept for its clients: /start-task, /cancel-task, /session-info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..exceptions import TaskNotFound
+from .deps import Manager
+from .tasks import CANNOT_CANCEL, submit
+
+router = APIRouter(tags=["poc"])
+
+
+class StartBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task_type: str = "interactive_demo"
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    queue: bool = False
+
+
+@router.post("/start-task", status_code=202, response_model=None)
+async def start_task(
+    manager: Manager, body: StartBody | None = None
+) -> dict[str, Any] | JSONResponse:
+    """Start a task (default ``interactive_demo``); the body is optional."""
+    body = body or StartBody()
+    return await submit(manager, body.task_type, body.parameters, body.queue)
+
+
+@router.post("/cancel-task/{session_id}")
+async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
+    if not manager.cancel(session_id):
+        raise HTTPException(400, CANNOT_CANCEL)
+    return {"session_id": session_id, "status": "cancelled", "message": "Task cancelled successfully"}
+
+
+@router.get("/session-info/{session_id}")
+async def session_info(session_id: str, manager: Manager) -> dict[str, Any]:
+    """Connection and history facts about a session (for debugging clients)."""
+    try:
+        session = await manager.get(session_id)
+    except TaskNotFound:
+        return {
+            "session_id": session_id, "is_connected": False, "connections": 0,
+            "saved_state_messages": 0, "task_exists": False, "status": None,
+        }
+    count = manager.bus.subscriber_count(session_id)
+    return {
+        "session_id": session_id,
+        "is_connected": count > 0,
+        "connections": count,
+        "saved_state_messages": len(session.history),
+        "task_exists": True,
+        "status": session.status.value,
+    }

@@ -1,0 +1,165 @@
+"""WS /ws/{session_id}?since=<seq>: replay, then live messages; answers and cancel in."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.websockets import WebSocket
+
+from .. import protocol as p
+from ..connections import Connection
+from ..exceptions import AnswerRejected, TaskNotFound
+from ..forms import field_errors
+from ..manager import SessionManager
+from ..sessions import Session
+from ..settings import Settings
+
+router = APIRouter()
+
+POLICY_VIOLATION = 1008
+TOO_BIG = 1009
+SESSION_NOT_FOUND = 4404
+
+
+def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
+    """Browsers send Origin; CORS does not protect WebSockets, so check it here."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser
+    allowed = settings.allowed_origins
+    if "*" in allowed or origin in allowed:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+def _error(code: p.ErrorCode, message: str, errors: list[dict[str, str]] | None = None) -> str:
+    return p.Error(
+        code=code, message=message, errors=[p.FieldError(**e) for e in errors or []]
+    ).model_dump_json()
+
+
+async def _refuse(websocket: WebSocket, code: p.ErrorCode, message: str, close: int) -> None:
+    await websocket.send_text(_error(code, message))
+    await websocket.close(close, message[:120])
+
+
+def _parse_since(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    value = int(raw)  # ValueError is the caller's "invalid_since"
+    if value < 0:
+        raise ValueError(raw)
+    return value
+
+
+@router.websocket("/ws/{session_id}")
+async def session_socket(websocket: WebSocket, session_id: str) -> None:
+    app = websocket.app
+    settings: Settings = app.state.settings
+    manager: SessionManager = app.state.manager
+    if not origin_allowed(websocket, settings):
+        await websocket.close(POLICY_VIOLATION)  # before accept: the handshake gets 403
+        return
+    await websocket.accept()
+    try:
+        since = _parse_since(websocket.query_params.get("since"))
+    except ValueError:
+        await _refuse(websocket, "invalid_since", "since must be a non-negative integer",
+                      POLICY_VIOLATION)
+        return
+    try:
+        session = await manager.get(session_id)
+    except TaskNotFound:
+        await _refuse(websocket, "session_not_found", f"no session {session_id}",
+                      SESSION_NOT_FOUND)
+        return
+    conn = Connection(websocket, session_id, settings.ws_queue_size + settings.history_size + 2)
+    attach(manager, session, conn, since)
+    conn.start()
+    try:
+        await _receive_loop(websocket, manager, session, conn, settings.ws_max_message_bytes)
+    finally:
+        manager.detach(session, conn)
+        await conn.aclose()
+
+
+def attach(manager: SessionManager, session: Session, conn: Connection, since: int | None) -> None:
+    """Queue the replay and subscribe in one event-loop step: no gap, no duplicate."""
+    items, truncated = session.replay(since)
+    pending = session.pending
+    conn.deliver(
+        p.StateReplayStart(
+            count=len(items), truncated=truncated, status=session.status,
+            pending_request_id=pending.request_id
+            if pending is not None and pending.seq <= session.published_seq else None,
+        ).model_dump_json()
+    )
+    for data in items:
+        conn.deliver(data)
+    conn.deliver(p.StateReplayComplete(last_seq=session.published_seq).model_dump_json())
+    manager.bus.subscribe(session.id, conn)
+
+
+async def _receive_loop(
+    websocket: WebSocket, manager: SessionManager, session: Session, conn: Connection,
+    max_bytes: int,
+) -> None:
+    while True:
+        event = await websocket.receive()
+        if event["type"] == "websocket.disconnect":
+            return
+        text = event.get("text")
+        if text is None:
+            raw = event.get("bytes") or b""
+            if len(raw) > max_bytes:
+                await conn.drain_and_close(TOO_BIG, "message too big")
+                return
+            try:
+                text = raw.decode()
+            except UnicodeDecodeError:
+                conn.deliver(_error("invalid_json", "binary frames must be UTF-8 JSON"))
+                continue
+        if len(text) > max_bytes:
+            await conn.drain_and_close(TOO_BIG, "message too big")
+            return
+        reply = await handle(manager, session, conn, text)
+        if reply is not None:
+            conn.deliver(reply)
+
+
+async def handle(
+    manager: SessionManager, session: Session, conn: Connection, text: str
+) -> str | None:
+    """Act on one client message; returns a reply for this connection only, if any."""
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        return _error("invalid_json", f"not valid JSON: {exc}")
+    if not isinstance(raw, dict) or raw.get("type") not in p.CLIENT_TYPES:
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        return _error(
+            "unknown_type",
+            f"unknown message type {kind!r}; expected one of {sorted(p.CLIENT_TYPES)}",
+        )
+    try:
+        msg = p.client_message_adapter.validate_python(raw)
+    except ValidationError as exc:
+        return _error("validation_error", "invalid message", field_errors(exc, strip=1))
+    if isinstance(msg, p.Ping):
+        return p.Pong().model_dump_json()
+    if isinstance(msg, p.Cancel):
+        if not manager.cancel(session.id):
+            return _error("task_not_active", "the task is not running (already finished?)")
+        return None
+    answerer = p.Answerer(connection_id=conn.id, client=conn.client, via="websocket")
+    try:
+        if isinstance(msg, p.Confirm):
+            await manager.answer(session.id, msg.request_id, answerer, value=msg.value)
+        else:
+            await manager.answer(session.id, msg.request_id, answerer, values=msg.values)
+    except AnswerRejected as exc:
+        return _error(exc.code, exc.message, exc.errors)  # type: ignore[arg-type]
+    return None

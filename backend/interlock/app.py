@@ -1,0 +1,67 @@
+"""create_app(settings) -> FastAPI: wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from . import __version__
+from .api import health, poc, tasks, ws
+from .bus import EventBus, MemoryBus
+from .exceptions import CapacityExceeded
+from .manager import SessionManager
+from .settings import Settings
+from .static_files import STATIC_DIR, mount_console
+from .store import SQLiteStore, Store
+from .tasks import TaskRegistry, builtin_registry
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: TaskRegistry | None = None,
+    store: Store | None = None,
+    bus: EventBus | None = None,
+    services: dict[str, Any] | None = None,
+    static_dir: Path | None = None,
+) -> FastAPI:
+    """Build the application. Everything not given is made from ``settings``."""
+    settings = settings or Settings()
+    store = store or SQLiteStore(settings.database_path)
+    manager = SessionManager(
+        settings, store, bus or MemoryBus(), registry or builtin_registry(),
+        services=services,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        try:
+            await manager.start()
+            yield
+            await manager.stop()
+        finally:
+            await store.close()
+
+    app = FastAPI(
+        title="Interlock",
+        version=__version__,
+        description="Human-in-the-loop task sessions over WebSocket and REST.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.manager = manager
+
+    @app.exception_handler(CapacityExceeded)
+    async def _capacity(_request: Request, exc: CapacityExceeded) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": exc.detail})
+
+    for router in (health.router, tasks.router, poc.router, ws.router):
+        app.include_router(router)
+    mount_console(app, static_dir or STATIC_DIR)
+    return app

@@ -1,0 +1,91 @@
+"""One exception tree for Interlock. Each class says when it is raised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InterlockError(Exception):
+    """Base class of every error Interlock raises on purpose."""
+
+
+class IllegalTransition(InterlockError):
+    """Raised when a task or request is moved to a state its current state does not allow."""
+
+
+class UnknownTaskType(InterlockError):
+    """Raised when a task type name is not in the registry."""
+
+
+class InvalidParameters(InterlockError):
+    """Raised when task parameters fail validation; ``errors`` lists ``{field, message}``."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("invalid parameters")
+        self.errors = errors
+
+
+class CapacityExceeded(InterlockError):
+    """Raised when a task cannot start now because slots or resources are taken.
+
+    ``holder`` is the id of a task that holds what was asked for.
+    """
+
+    def __init__(self, holder: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"A task is already running: {holder}")
+        self.holder = holder
+        self.detail = detail or f"A task is already running: {holder}"
+
+
+class TaskNotFound(InterlockError):
+    """Raised when a task/session id is unknown."""
+
+
+class AnswerRejected(InterlockError):
+    """Raised when an answer to a human request cannot be taken.
+
+    ``code`` is the wire error code (``no_pending_request``, ``stale_request``,
+    ``already_answered``, ``validation_error``); ``errors`` lists field errors.
+    """
+
+    def __init__(
+        self, code: str, message: str, errors: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.errors = errors or []
+
+
+class TaskCancelled(InterlockError):
+    """Raised inside a task to end it as ``cancelled``; also what ``ctx.check_cancelled`` raises.
+
+    ``reason`` goes into the ``task_cancelled`` message; ``details`` are merged into it.
+    """
+
+    def __init__(self, reason: str = "cancelled", **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class TaskFailed(InterlockError):
+    """Raised inside a task to end it as ``failed`` with a chosen ``can_retry``/``attempt``."""
+
+    def __init__(self, error: str, *, can_retry: bool = False, attempt: int | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.can_retry = can_retry
+        self.attempt = attempt
+
+
+class RequestTimeout(InterlockError):
+    """Raised by ``ctx.ask`` when nobody answered before the request's timeout."""
+
+
+class ValidationFailed(InterlockError):
+    """Raised when an answer to a form does not validate; ``errors`` lists ``{field, message}``."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("validation failed")
+        self.errors = errors

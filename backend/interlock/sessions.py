@@ -1,0 +1,267 @@
+"""A session: one task's state, its message history, and its open human request.
+
+Session id == task id. Everything a session says goes through ``emit``: it gets the next
+``seq`` and a timestamp, is serialized once, kept in the bounded history, and handed to the
+journal, which writes it and then broadcasts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from . import protocol as p
+from .exceptions import AnswerRejected, ValidationFailed
+from .forms import Form
+from .journal import Journal
+from .states import ResolveReason, TaskStatus, transition
+from .store import RequestRecord, StoredMessage, TaskRecord
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(eq=False)
+class PendingRequest:
+    """The one open human request of a session."""
+
+    message: p.RequestConfirmation | p.RequestUserInput
+    form: Form | None
+    future: asyncio.Future[Any]
+    record: RequestRecord
+
+    @property
+    def request_id(self) -> str:
+        return self.message.request_id
+
+    @property
+    def seq(self) -> int:
+        return self.message.seq
+
+
+@dataclass(eq=False)
+class Session:
+    """State of one task/session. Only the event-loop thread touches it."""
+
+    record: TaskRecord
+    journal: Journal
+    history_size: int
+    history: list[tuple[int, str]] = field(default_factory=list)
+    published_seq: int = 0
+    truncated_upto: int = 0
+    pending: PendingRequest | None = None
+    resolved: dict[str, ResolveReason] = field(default_factory=dict)
+    last_request_id: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
+    runner: asyncio.Task[None] | None = None
+    cancel_reason: str | None = None
+    resources: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.last_seq = self.record.last_seq
+        self.published_seq = max(self.published_seq, self.last_seq)
+        self.cancel_event = asyncio.Event()
+        #: The same signal for worker threads (hardware polling loops).
+        self.cancel_flag = threading.Event()
+        self.finished = asyncio.Event()
+
+    @property
+    def id(self) -> str:
+        return self.record.task_id
+
+    @property
+    def status(self) -> TaskStatus:
+        return TaskStatus(self.record.status)
+
+    # ------------------------------------------------------------------ history & emit
+
+    def emit(self, message: p.SessionMessage) -> int:
+        """Give ``message`` the next seq, save it, and hand it on for write + broadcast."""
+        seq = self.last_seq + 1
+        self.last_seq = self.record.last_seq = seq
+        message.seq = seq
+        message.ts = utcnow().isoformat()
+        data = message.model_dump_json(by_alias=True)
+        self.history.append((seq, data))
+        if len(self.history) > self.history_size:
+            self._trim()
+        self.journal.append(self, seq, message.type, data)  # type: ignore[attr-defined]
+        return seq
+
+    def _trim(self) -> None:
+        keep = self.pending.seq if self.pending is not None else None
+        while len(self.history) > self.history_size:
+            index = 1 if self.history[0][0] == keep else 0
+            dropped, _ = self.history.pop(index)
+            self.truncated_upto = max(self.truncated_upto, dropped)
+        cut = self.history[1][0] if self.history[0][0] == keep else self.history[0][0]
+        self.journal.trim(self.id, cut, keep)
+
+    def load_history(self, messages: list[StoredMessage]) -> None:
+        """Restore history from the store (a session of an earlier run, or a finished one)."""
+        self.history = [(m.seq, m.data) for m in messages]
+        if self.history:
+            first = self.history[0][0]
+            self.truncated_upto = first - 1 if first > 1 else 0
+        self.published_seq = self.last_seq
+
+    def replay(self, since: int | None) -> tuple[list[str], bool]:
+        """Published messages with ``seq > since`` and whether some of them were trimmed."""
+        after = since or 0
+        items = [d for s, d in self.history if after < s <= self.published_seq]
+        truncated = after < self.truncated_upto
+        return items, truncated
+
+    def snapshot(self) -> TaskRecord:
+        return replace(self.record, parameters=dict(self.record.parameters))
+
+    # ---------------------------------------------------------------------- lifecycle
+
+    def set_status(self, status: TaskStatus) -> None:
+        self.record.status = transition(self.status, status)
+        now = utcnow()
+        if status is TaskStatus.RUNNING and self.record.started_at is None:
+            self.record.started_at = now
+        if status.is_terminal:
+            self.record.completed_at = now
+        self.emit(p.Status(status=status))
+
+    def finish(self, status: TaskStatus, message: p.SessionMessage) -> None:
+        """Move to a terminal status and emit the terminal message (always the last one)."""
+        self.set_status(status)
+        self.emit(message)
+        self.finished.set()
+
+    def set_progress(
+        self, percent: float, message: str | None, stage: str | None, details: dict[str, Any] | None
+    ) -> None:
+        self.record.progress = percent
+        if message is not None:
+            self.record.message = message
+        if stage is not None:
+            self.record.stage = stage
+        self.emit(p.Progress(progress=percent, message=message, stage=stage, details=details))
+
+    # ----------------------------------------------------------------------- requests
+
+    def open_request(
+        self, message: p.RequestConfirmation | p.RequestUserInput, form: Form | None
+    ) -> PendingRequest:
+        """Emit a request and wait-state the task. At most one request is open at a time."""
+        if self.pending is not None:
+            raise RuntimeError("a request is already open in this session")
+        message.request_id = message.request_id or uuid.uuid4().hex
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        kind = message.kind.value if isinstance(message, p.RequestConfirmation) else "input"
+        record = RequestRecord(
+            request_id=message.request_id, session_id=self.id, seq=0, kind=kind,
+            prompt=message.prompt, payload={},
+        )
+        self.pending = PendingRequest(message, form, future, record)
+        self.last_request_id = message.request_id
+        self.set_status(TaskStatus.WAITING)
+        record.seq = self.emit(message)
+        record.payload = message.model_dump(mode="json", by_alias=True)
+        self.journal.put_request(replace(record))
+        return self.pending
+
+    def pending_message(self) -> dict[str, Any] | None:
+        """The open request as sent on the wire, or None."""
+        if self.pending is None:
+            return None
+        return self.pending.record.payload
+
+    def answer(
+        self,
+        request_id: str | None,
+        answerer: p.Answerer,
+        *,
+        value: bool | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        """Resolve the open request with a person's answer; first valid answer wins.
+
+        Raises AnswerRejected with the wire code when the answer cannot be taken; a
+        validation error leaves the request open.
+        """
+        req = self.pending
+        if req is None or (request_id is not None and request_id != req.request_id):
+            raise self._rejection(request_id)
+        if isinstance(req.message, p.RequestConfirmation):
+            if value is None or values is not None:
+                raise AnswerRejected(
+                    "validation_error", "this request is a confirmation: send a boolean value",
+                    [{"field": "value", "message": "a boolean is required"}],
+                )
+            self.resolve(ResolveReason.ANSWERED, answerer, value=value)
+            return
+        if values is None:
+            raise AnswerRejected(
+                "validation_error", "this request is a form: send values",
+                [{"field": "values", "message": "an object of field values is required"}],
+            )
+        assert req.form is not None
+        try:
+            clean = req.form.validate(values)
+        except ValidationFailed as exc:
+            raise AnswerRejected("validation_error", "invalid input", exc.errors) from None
+        self.resolve(ResolveReason.ANSWERED, answerer, values=clean)
+
+    def _rejection(self, request_id: str | None) -> AnswerRejected:
+        target = request_id if request_id is not None else self.last_request_id
+        reason = self.resolved.get(target) if target is not None else None
+        if reason is ResolveReason.ANSWERED:
+            return AnswerRejected("already_answered", f"request {target} was already answered")
+        if request_id is None:
+            return AnswerRejected("no_pending_request", "no request is open in this session")
+        return AnswerRejected("stale_request", f"request {request_id} is not the open request")
+
+    def resolve(
+        self,
+        reason: ResolveReason,
+        answerer: p.Answerer | None = None,
+        *,
+        value: bool | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        """Close the open request, tell every tab, store who answered, wake the task."""
+        req = self.pending
+        if req is None:
+            return
+        self.pending = None
+        self.resolved[req.request_id] = reason
+        if values is not None:
+            self.values.update(values)
+        answer = values if values is not None else value
+        record = replace(
+            req.record, status=reason.value, answer=answer,
+            answered_by=answerer.model_dump() if answerer else None, resolved_at=utcnow(),
+        )
+        self.journal.put_request(record)
+        if not self.status.is_terminal and reason is not ResolveReason.CANCELLED:
+            self.set_status(TaskStatus.RUNNING)
+        self.emit(
+            p.RequestResolved(
+                request_id=req.request_id, answered_by=answerer, value=value, values=values,
+                reason=reason,
+            )
+        )
+        if not req.future.done():
+            req.future.set_result(answer)
+
+    # ------------------------------------------------------------------------- cancel
+
+    def request_cancel(self, reason: str) -> None:
+        """Signal cancellation: wakes every wait at once and raises inside the task."""
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+        self.cancel_event.set()
+        self.cancel_flag.set()
+        if self.runner is not None and not self.runner.done():
+            self.runner.cancel()

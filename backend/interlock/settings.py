@@ -1,0 +1,47 @@
+"""Every knob in one place. Each setting has an ``INTERLOCK_`` environment twin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+
+class Settings(BaseSettings):
+    """Server settings; CLI flags override environment variables, which override defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="INTERLOCK_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./data")
+    max_concurrent: int = Field(default=1, ge=1)
+    history_size: int = Field(default=100, ge=10)
+    retention_days: float = Field(default=30, gt=0)
+    task_timeout: float | None = Field(
+        default=None, gt=0, description="Seconds before any task is failed; None = no limit."
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to open WebSockets; empty = same host only; '*' = any.",
+    )
+    ws_queue_size: int = Field(default=1024, ge=16)
+    ws_max_message_bytes: int = 64 * 1024
+    controller: str = "simulated"
+    stop_on_disconnect: bool = False
+    stop_on_disconnect_grace: float = Field(default=5.0, ge=0)
+    log_level: str = "info"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "interlock.sqlite3"

@@ -1,0 +1,138 @@
+"""The ``Store`` interface: where tasks, session messages, requests and artifacts live.
+
+Guarantees every implementation gives (checked by ``tests/store/test_contract.py``):
+
+* ``write`` is atomic: a ``WriteBatch`` is applied whole or not at all, and is durable when
+  the call returns. Batches are applied in call order. The session layer calls it with many
+  messages at once (group commit) and only broadcasts what it has written.
+* Messages of a session are returned in ``seq`` order, exactly as written (the JSON text).
+* Methods are coroutine-safe: concurrent callers are serialized by the implementation.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    """A task as stored. ``session_id`` equals ``task_id``."""
+
+    task_id: str
+    task_type: str
+    parameters: dict[str, Any]
+    status: str
+    created_at: datetime
+    progress: float = 0.0
+    message: str | None = None
+    stage: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    result: Any = None
+    error: str | None = None
+    last_seq: int = 0
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    """One session message: its ``seq``, ``type`` and the JSON text sent on the wire."""
+
+    session_id: str
+    seq: int
+    type: str
+    data: str
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """A human request and, once resolved, its answer and who gave it."""
+
+    request_id: str
+    session_id: str
+    seq: int
+    kind: str
+    prompt: str
+    payload: dict[str, Any]
+    status: str = "open"
+    answer: Any = None
+    answered_by: dict[str, Any] | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Artifact:
+    """A file a task produced (e.g. a CSV of a profile)."""
+
+    task_id: str
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """Everything one group commit writes.
+
+    ``trims`` maps a session id to ``(cut, keep)``: messages with ``seq < cut`` are deleted,
+    except the one whose seq is ``keep`` (the open request), if any. Trims apply after inserts.
+    """
+
+    tasks: list[TaskRecord] = field(default_factory=list)
+    messages: list[StoredMessage] = field(default_factory=list)
+    requests: list[RequestRecord] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    trims: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.tasks or self.messages or self.requests or self.artifacts or self.trims)
+
+
+class Store(abc.ABC):
+    """Durable storage behind the session layer."""
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Create or migrate the schema. Called once before any other method."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Flush and release resources. No method is called afterwards."""
+
+    @abc.abstractmethod
+    async def write(self, batch: WriteBatch) -> None:
+        """Apply ``batch`` atomically and durably (see module docstring)."""
+
+    @abc.abstractmethod
+    async def get_task(self, task_id: str) -> TaskRecord | None:
+        """The task, or None when unknown."""
+
+    @abc.abstractmethod
+    async def list_tasks(self, *, status: str | None = None, limit: int = 100) -> list[TaskRecord]:
+        """Tasks newest first (by ``created_at``), optionally only those with ``status``."""
+
+    @abc.abstractmethod
+    async def unfinished_tasks(self) -> list[TaskRecord]:
+        """Tasks whose status is not terminal (left behind by a crash)."""
+
+    @abc.abstractmethod
+    async def load_messages(self, session_id: str) -> list[StoredMessage]:
+        """Every saved message of the session, in seq order."""
+
+    @abc.abstractmethod
+    async def get_requests(self, session_id: str) -> list[RequestRecord]:
+        """Every request of the session, oldest first."""
+
+    @abc.abstractmethod
+    async def get_artifact(self, task_id: str, name: str) -> Artifact | None:
+        """One artifact with its data, or None."""
+
+    @abc.abstractmethod
+    async def list_artifacts(self, task_id: str) -> list[tuple[str, str]]:
+        """``(name, content_type)`` of each artifact of the task."""
+
+    @abc.abstractmethod
+    async def prune(self, finished_before: datetime) -> int:
+        """Delete terminal tasks completed before the cutoff, with everything they own."""

@@ -1,0 +1,15 @@
+"""Task types: the registry and the built-in task families."""
+
+from .registry import NoParameters, TaskRegistry, TaskType
+
+
+def builtin_registry() -> TaskRegistry:
+    """A registry holding every built-in task type."""
+    from . import demo
+
+    registry = TaskRegistry()
+    demo.register(registry)
+    return registry
+
+
+__all__ = ["NoParameters", "TaskRegistry", "TaskType", "builtin_registry"]

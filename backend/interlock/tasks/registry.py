@@ -1,0 +1,111 @@
+"""The task registry: task types by name, each with its parameter model.
+
+A task type is an ``async def task(ctx) -> result`` plus a pydantic model for its
+parameters. Parameters are validated (defaults merged) before the task is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..exceptions import InvalidParameters, UnknownTaskType
+from ..forms import field_errors
+
+if TYPE_CHECKING:
+    from ..runtime import TaskContext
+
+TaskFn = Callable[["TaskContext[Any]"], Awaitable[Any]]
+P = TypeVar("P", bound=BaseModel)
+F = TypeVar("F", bound=TaskFn)
+
+
+class NoParameters(BaseModel):
+    """For tasks that take no parameters."""
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """One registered kind of task."""
+
+    name: str
+    fn: TaskFn
+    params: type[BaseModel]
+    description: str = ""
+    timeout: float | None = None
+    #: Resources the task holds while it runs (e.g. ``axis:x``, ``controller``). Two
+    #: running tasks never share one.
+    resources: Callable[[BaseModel], frozenset[str]] = field(default=lambda _p: frozenset())
+
+    def validate(self, raw: dict[str, Any] | None) -> BaseModel:
+        try:
+            return self.params.model_validate(raw or {})
+        except ValidationError as exc:
+            raise InvalidParameters(field_errors(exc)) from None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters_schema": self.params.model_json_schema(),
+            "timeout": self.timeout,
+        }
+
+
+class TaskRegistry:
+    """Task types by name."""
+
+    def __init__(self, types: Iterable[TaskType] = ()) -> None:
+        self._types: dict[str, TaskType] = {}
+        for t in types:
+            self.add(t)
+
+    def add(self, task_type: TaskType) -> None:
+        if task_type.name in self._types:
+            raise ValueError(f"task type {task_type.name!r} is already registered")
+        self._types[task_type.name] = task_type
+
+    def task(
+        self,
+        name: str,
+        *,
+        params: type[BaseModel] = NoParameters,
+        description: str | None = None,
+        timeout: float | None = None,
+        resources: Callable[[Any], Iterable[str]] | None = None,
+    ) -> Callable[[F], F]:
+        """Decorator: register ``async def fn(ctx)`` as task type ``name``."""
+
+        def register(fn: F) -> F:
+            res = resources
+            self.add(
+                TaskType(
+                    name=name,
+                    fn=fn,
+                    params=params,
+                    description=description or (fn.__doc__ or "").strip().split("\n")[0],
+                    timeout=timeout,
+                    resources=(lambda p: frozenset(res(p))) if res else (lambda _p: frozenset()),
+                )
+            )
+            return fn
+
+        return register
+
+    def get(self, name: str) -> TaskType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise UnknownTaskType(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Any:
+        return iter(self._types.values())
+
+    def names(self) -> list[str]:
+        return list(self._types)
