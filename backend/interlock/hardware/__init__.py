@@ -1,4 +1,4 @@
-"""Motion controllers: the ``Controller`` protocol, a simulator and a registry."""
+"""Motion controllers: the ``Controller`` protocol, a simulator, a registry, async helpers."""
 
 from .controller import Axis, AxisStatus, Controller
 from .errors import (
@@ -10,6 +10,7 @@ from .errors import (
     UnknownAxisError,
     UnknownControllerError,
 )
+from .motion import move_and_wait, scan, stop_axes
 from .registry import ENTRY_POINT_GROUP, available_controllers, load_controller
 from .simulated import DEFAULT_AXES, SignalModel, SimulatedController
 
@@ -30,4 +31,7 @@ __all__ = [
     "UnknownControllerError",
     "available_controllers",
     "load_controller",
+    "move_and_wait",
+    "scan",
+    "stop_axes",
 ]

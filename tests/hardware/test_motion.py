@@ -1,0 +1,221 @@
+"""The async motion helpers against the real simulator: waits, cancels, stops and scans."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from interlock.hardware import (
+    HardwareError,
+    MotionCancelled,
+    MotionTimeout,
+    SignalModel,
+    SimulatedController,
+    SoftLimitError,
+    move_and_wait,
+    scan,
+    stop_axes,
+)
+
+# Fast enough that a stop takes about a millisecond, so tests wait on logic, not physics.
+FAST = 1_000_000.0
+
+
+class StopRecordingController(SimulatedController):
+    """The simulator, noting when each stop command arrives."""
+
+    def __init__(self) -> None:
+        super().__init__(acceleration=FAST)
+        self.stops: list[float] = []
+
+    def stop(self, axis: str) -> None:
+        self.stops.append(time.perf_counter())
+        super().stop(axis)
+
+
+def setter(event: asyncio.Event) -> Callable[[float, float], None]:
+    """A progress callback that only says "the move has started"."""
+    return lambda position, fraction: event.set()
+
+
+async def test_move_and_wait_returns_the_final_position() -> None:
+    stage = SimulatedController(acceleration=FAST)
+    never = threading.Event()
+    to_50 = await move_and_wait(
+        stage, "x", mode="absolute", value=50.0, speed=10_000.0, cancel=never
+    )
+    back_20 = await move_and_wait(
+        stage, "x", mode="relative", value=-20.0, speed=10_000.0, cancel=never
+    )
+    assert (to_50, back_20) == (50.0, 30.0)
+    assert not stage.is_moving("x")
+
+
+async def test_progress_arrives_on_the_loop_thread_before_the_move_returns() -> None:
+    stage = SimulatedController()
+    reports: list[tuple[int, float, float]] = []
+
+    def on_progress(position: float, fraction: float) -> None:
+        reports.append((threading.get_ident(), position, fraction))
+
+    final = await move_and_wait(
+        stage,
+        "x",
+        mode="relative",
+        value=200.0,
+        speed=2_000.0,
+        cancel=threading.Event(),
+        on_progress=on_progress,
+    )
+    assert len(reports) > 3
+    assert {ident for ident, _, _ in reports} == {threading.get_ident()}
+    fractions = [fraction for _, _, fraction in reports]
+    assert fractions == sorted(fractions)
+    assert reports[-1][1:] == (final, 1.0)
+
+
+async def test_cancel_commands_the_stop_within_50_ms_every_time() -> None:
+    stage = StopRecordingController()
+    latencies = []
+    for _ in range(50):
+        cancel, moving = threading.Event(), asyncio.Event()
+        move = asyncio.create_task(
+            move_and_wait(
+                stage,
+                "x",
+                mode="relative",
+                value=100.0,
+                speed=100.0,
+                cancel=cancel,
+                on_progress=setter(moving),
+            )
+        )
+        await moving.wait()
+        cancelled_at = time.perf_counter()
+        cancel.set()
+        with pytest.raises(MotionCancelled) as caught:
+            await move
+        latencies.append(stage.stops[-1] - cancelled_at)
+        assert not stage.is_moving("x")
+        assert caught.value.position == stage.position("x")
+    assert max(latencies) < 0.05
+
+
+async def test_cancel_set_before_the_move_never_starts_it() -> None:
+    stage = StopRecordingController()
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(MotionCancelled):
+        await move_and_wait(stage, "x", mode="absolute", value=10.0, speed=1.0, cancel=cancel)
+    assert stage.position("x") == 0.0
+    assert stage.stops == []
+
+
+async def test_cancel_with_a_failing_stop_is_a_hardware_error_not_a_cancellation() -> None:
+    stage = SimulatedController(acceleration=FAST, fail_stop_on={"x"})
+    cancel = threading.Event()
+    move = asyncio.create_task(
+        move_and_wait(stage, "x", mode="relative", value=100.0, speed=1_000.0, cancel=cancel)
+    )
+    await asyncio.sleep(0.02)
+    cancel.set()
+    with pytest.raises(HardwareError) as caught:
+        await move
+    assert not isinstance(caught.value, MotionCancelled)
+    assert stage.is_moving("x")
+
+
+async def test_timeout_stops_the_axis_and_raises_motion_timeout() -> None:
+    stage = SimulatedController(acceleration=FAST)
+    with pytest.raises(MotionTimeout) as caught:
+        await move_and_wait(
+            stage,
+            "x",
+            mode="absolute",
+            value=1_000.0,
+            speed=1_000.0,
+            cancel=threading.Event(),
+            timeout=0.05,
+        )
+    assert not stage.is_moving("x")
+    assert 0 < caught.value.position == stage.position("x") < 1_000.0
+
+
+async def test_cancelling_the_awaiting_task_stops_the_axis_first() -> None:
+    stage = StopRecordingController()
+    moving = asyncio.Event()
+    move = asyncio.create_task(
+        move_and_wait(
+            stage,
+            "x",
+            mode="relative",
+            value=100.0,
+            speed=100.0,
+            cancel=threading.Event(),
+            on_progress=setter(moving),
+        )
+    )
+    await moving.wait()
+    move.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await move
+    assert len(stage.stops) == 1
+    assert not stage.is_moving("x")
+
+
+async def test_soft_limit_errors_reach_the_caller_with_nothing_moved() -> None:
+    stage = SimulatedController()
+    with pytest.raises(SoftLimitError):
+        await move_and_wait(
+            stage, "z", mode="absolute", value=-5.0, speed=1.0, cancel=threading.Event()
+        )
+    assert not stage.is_moving("z")
+
+
+def test_stop_axes_stops_the_others_when_one_stop_fails() -> None:
+    stage = SimulatedController(acceleration=FAST, fail_stop_on={"y"})
+    for axis in ("x", "y", "z"):
+        stage.move_relative(axis, 100.0, 10.0)
+    errors = stop_axes(stage, ["x", "y", "z"])
+    assert [(axis, type(error)) for axis, error in errors] == [("y", HardwareError)]
+    time.sleep(0.01)
+    assert stage.status()["x"]["moving"] is False
+    assert stage.status()["z"]["moving"] is False
+    assert stage.status()["y"]["moving"] is True
+
+
+async def test_scan_finds_the_signal_peak() -> None:
+    signal = SignalModel(center={"x": 120.0}, width={"x": 30.0}, noise=0.005)
+    stage = SimulatedController(acceleration=FAST, signal=signal, seed=3)
+    points: list[tuple[int, float, float]] = []
+    xs, ys = await scan(
+        stage,
+        "x",
+        0.0,
+        240.0,
+        25,
+        10_000.0,
+        threading.Event(),
+        lambda x, y: points.append((threading.get_ident(), x, y)),
+    )
+    assert xs == pytest.approx([10.0 * i for i in range(25)])
+    assert xs[ys.index(max(ys))] == pytest.approx(120.0, abs=10.0)
+    assert [(x, y) for _, x, y in points] == list(zip(xs, ys, strict=True))
+    assert {ident for ident, _, _ in points} == {threading.get_ident()}
+
+
+async def test_scan_stops_when_cancelled() -> None:
+    stage = SimulatedController(acceleration=FAST)
+    cancel = threading.Event()
+
+    def cancel_after_three(x: float, y: float) -> None:
+        if x >= 20.0:
+            cancel.set()
+
+    with pytest.raises(MotionCancelled):
+        await scan(stage, "x", 0.0, 100.0, 11, 10_000.0, cancel, cancel_after_three)
+    assert stage.position("x") == 20.0
