@@ -1,0 +1,93 @@
+import { useState } from "react";
+
+import { formatValue } from "../../../components/DetailsTable";
+import { errorMessage } from "../../../lib/api-client";
+import { usePolling } from "../../../lib/use-polling";
+import { getHardware, stopAllAxes, type AxisState } from "../api/hardware";
+
+function fraction(axis: AxisState): number {
+  const span = axis.max - axis.min;
+  if (!(span > 0)) return 0;
+  return Math.max(0, Math.min(1, (axis.position - axis.min) / span));
+}
+
+/** Axes with position, motion and soft limits, polled; and the software stop. */
+export function HardwarePanel({ intervalMs = 500 }: { intervalMs?: number }) {
+  const { data, error, refresh } = usePolling(getHardware, intervalMs);
+  const [stopState, setStopState] = useState<{ tone: "ok" | "error"; text: string } | null>(null);
+  const [stopping, setStopping] = useState(false);
+
+  async function stop() {
+    setStopping(true);
+    try {
+      await stopAllAxes();
+      setStopState({ tone: "ok", text: `Stop sent at ${new Date().toLocaleTimeString()}.` });
+      refresh();
+    } catch (err) {
+      setStopState({ tone: "error", text: `Stop failed: ${errorMessage(err)}` });
+    } finally {
+      setStopping(false);
+    }
+  }
+
+  return (
+    <section className="panel hardware" aria-labelledby="hardware-heading">
+      <div className="panel-header">
+        <h2 id="hardware-heading">Hardware</h2>
+        {data && <span className="muted">controller: {data.controller}</span>}
+      </div>
+      {error != null && (
+        <p role="alert" className="error">
+          Hardware unavailable: {errorMessage(error)}
+        </p>
+      )}
+      {data && (
+        <table className="axes">
+          <thead>
+            <tr>
+              <th scope="col">Axis</th>
+              <th scope="col">Position</th>
+              <th scope="col">State</th>
+              <th scope="col">Limits</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.axes.map((axis) => (
+              <tr key={axis.id} aria-label={`axis ${axis.id}`}>
+                <th scope="row">
+                  <code>{axis.id}</code> {axis.name !== axis.id && <span className="muted">{axis.name}</span>}
+                </th>
+                <td className="num">
+                  {formatValue(axis.position)} {axis.unit}
+                  <span className="limit-gauge" aria-hidden="true">
+                    <span style={{ left: `${fraction(axis) * 100}%` }} />
+                  </span>
+                </td>
+                <td>
+                  <span className={axis.moving ? "badge badge-running" : "badge badge-idle"}>{axis.moving ? "moving" : "idle"}</span>
+                </td>
+                <td className="num">
+                  {formatValue(axis.min)} … {formatValue(axis.max)} {axis.unit}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="stop">
+        <button type="button" className="danger" onClick={stop} disabled={stopping}>
+          Stop All Axes
+        </button>
+        <p className="hint">
+          Software stop: asks the controller to halt every axis. It is <strong>not an emergency stop</strong> — for
+          emergencies use the hardware E-stop.
+        </p>
+        {stopState && (
+          <p role="status" className={stopState.tone === "error" ? "error" : "ok"}>
+            {stopState.text}
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,1 @@
+export { HardwarePanel } from "./components/HardwarePanel";

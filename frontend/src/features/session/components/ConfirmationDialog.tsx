@@ -1,0 +1,75 @@
+import { useEffect, useId, useMemo, useRef } from "react";
+
+import { DetailsTable } from "../../../components/DetailsTable";
+import type { RequestConfirmation } from "../../../lib/messages";
+import { Countdown, requestDeadline } from "./Countdown";
+
+export interface ConfirmationDialogProps {
+  request: RequestConfirmation;
+  onAnswer: (value: boolean) => void;
+  /** An answer is on its way (or answering is impossible right now). */
+  busy: boolean;
+  disabledReason?: string | null;
+}
+
+const KIND_TITLE: Record<RequestConfirmation["kind"], string> = {
+  confirm: "Confirmation needed",
+  retry: "Retry?",
+  hazard: "Hazard: hardware will move",
+};
+
+/**
+ * A yes/no the task waits on. A hazard never starts with "Yes" focused: motion must be
+ * a deliberate choice, so focus lands on "No".
+ */
+export function ConfirmationDialog({ request, onAnswer, busy, disabledReason }: ConfirmationDialogProps) {
+  const promptId = useId();
+  const yesRef = useRef<HTMLButtonElement>(null);
+  const noRef = useRef<HTMLButtonElement>(null);
+  const hazard = request.kind === "hazard";
+  const deadline = useMemo(
+    () => (request.timeout ? requestDeadline(request.ts, request.timeout) : null),
+    [request.request_id, request.ts, request.timeout],
+  );
+
+  useEffect(() => {
+    (hazard ? noRef.current : yesRef.current)?.focus();
+  }, [request.request_id, hazard]);
+
+  return (
+    <div
+      role="dialog"
+      aria-labelledby={promptId}
+      className={`request-dialog confirm-dialog kind-${request.kind}`}
+      data-request-id={request.request_id}
+    >
+      {hazard ? (
+        <div className="hazard-banner" role="alert">
+          <span aria-hidden="true">⚠</span> Hazard: hardware will move
+        </div>
+      ) : (
+        <p className="dialog-kind">{KIND_TITLE[request.kind]}</p>
+      )}
+      <h2 id={promptId} className="prompt">
+        {request.prompt}
+      </h2>
+      {request.details && <DetailsTable data={request.details} caption="Details" />}
+      {deadline !== null && <Countdown deadline={deadline} then={`the default answer “${request.default ? "Yes" : "No"}” is used`} />}
+      {disabledReason && <p className="muted">{disabledReason}</p>}
+      <div className="actions">
+        <button
+          type="button"
+          ref={yesRef}
+          className={hazard ? "danger" : "primary"}
+          onClick={() => onAnswer(true)}
+          disabled={busy}
+        >
+          Yes
+        </button>
+        <button type="button" ref={noRef} onClick={() => onAnswer(false)} disabled={busy}>
+          No
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,139 @@
+import { useEffect } from "react";
+
+import { ProgressBar } from "../../../components/ProgressBar";
+import { StatusBadge } from "../../../components/StatusBadge";
+import { errorMessage } from "../../../lib/api-client";
+import { isTerminalStatus } from "../../../lib/api-types";
+import { cancelTask } from "../api/task";
+import { useSession } from "../hooks/use-session";
+import { useTask } from "../hooks/use-task";
+import { Artifacts } from "./Artifacts";
+import { ConfirmationDialog } from "./ConfirmationDialog";
+import { ConnectionIndicator } from "./ConnectionIndicator";
+import { InputRequestDialog } from "./InputRequestDialog";
+import { Notices } from "./Notices";
+import { Outcome } from "./Outcome";
+import { StreamView } from "./StreamView";
+
+/** One session, live: stream, progress, the open request, the outcome. */
+export function SessionView({ sessionId }: { sessionId: string }) {
+  const { state, connection, dispatch, send, reconnect } = useSession(sessionId);
+  // The server uses one id for a task and its session.
+  const { task } = useTask(sessionId);
+
+  useEffect(() => {
+    if (task) dispatch({ type: "task_snapshot", task });
+  }, [task, dispatch]);
+
+  if (state.notFound) {
+    return (
+      <section className="panel">
+        <h1>Session not found</h1>
+        <p>
+          There is no session <code>{sessionId}</code> on this server.
+        </p>
+      </section>
+    );
+  }
+
+  const status = state.status ?? task?.status ?? null;
+  const terminal = isTerminalStatus(status);
+  const connected = connection === "connected";
+  const request = state.openRequest;
+  const busy = !connected || (request !== null && state.answering.includes(request.request_id));
+  const disabledReason = connected ? null : "Not connected: answering is possible again once the connection is back.";
+  const progress = state.progress;
+  const progressValue = progress?.progress ?? (terminal && status === "completed" ? 100 : task?.progress ?? null);
+  // The REST copy only fills in before the first progress message arrives.
+  const stage = progress ? progress.stage : task?.stage ?? null;
+  const message = progress ? progress.message : task?.message ?? null;
+
+  function answerConfirmation(value: boolean) {
+    if (!request) return;
+    if (send({ type: "confirm", value, request_id: request.request_id })) {
+      dispatch({ type: "answer_sent", requestId: request.request_id });
+    } else {
+      dispatch({ type: "notice", tone: "error", text: "Not connected: the answer was not sent." });
+    }
+  }
+
+  function answerInput(values: Record<string, unknown>) {
+    if (!request) return;
+    if (send({ type: "user_input", values, request_id: request.request_id })) {
+      dispatch({ type: "answer_sent", requestId: request.request_id });
+    } else {
+      dispatch({ type: "notice", tone: "error", text: "Not connected: the form was not sent." });
+    }
+  }
+
+  async function cancel() {
+    if (send({ type: "cancel" })) return;
+    try {
+      await cancelTask(sessionId);
+    } catch (err) {
+      dispatch({ type: "notice", tone: "error", text: `Cancel failed: ${errorMessage(err)}` });
+    }
+  }
+
+  return (
+    <div className="session">
+      <header className="session-header">
+        <div>
+          <h1>{task?.task_type ?? "Session"}</h1>
+          <p className="muted">
+            session <code>{sessionId}</code>
+          </p>
+        </div>
+        <div className="spacer" />
+        <StatusBadge status={status} live />
+        <ConnectionIndicator state={connection} onReconnect={reconnect} />
+      </header>
+
+      <Notices notices={state.notices} onDismiss={(id) => dispatch({ type: "dismiss_notice", id })} />
+
+      {request?.type === "request_confirmation" && (
+        <ConfirmationDialog
+          key={request.request_id}
+          request={request}
+          onAnswer={answerConfirmation}
+          busy={busy}
+          disabledReason={disabledReason}
+        />
+      )}
+      {request?.type === "request_user_input" && (
+        <InputRequestDialog
+          key={request.request_id}
+          request={request}
+          onSubmit={answerInput}
+          busy={busy}
+          fieldErrors={state.fieldErrors}
+          formError={state.formError}
+          disabledReason={disabledReason}
+        />
+      )}
+
+      <section className="panel" aria-label="Progress">
+        <ProgressBar
+          value={progressValue}
+          label="Task progress"
+          valueText={[progressValue === null ? null : `${Math.round(progressValue)}%`, stage, message].filter(Boolean).join(" — ")}
+        />
+        <p className="progress-caption">
+          {stage && <span className="stage">{stage}</span>}
+          {message && <span>{message}</span>}
+          {state.replaying && <span className="muted">catching up…</span>}
+        </p>
+        <div className="actions">
+          <button type="button" className="danger-outline" onClick={() => void cancel()} disabled={terminal}>
+            Cancel Task
+          </button>
+        </div>
+      </section>
+
+      {state.outcome && <Outcome outcome={state.outcome} />}
+      <Artifacts artifacts={task?.artifacts ?? []} />
+
+      <StreamView lines={state.lines} offset={state.hiddenLines} onClear={() => dispatch({ type: "clear_stream" })} />
+    </div>
+  );
+}

@@ -1,0 +1,320 @@
+/**
+ * A session's view state, folded from the ws client's events. Pure: the hook batches events
+ * and the reducer applies a batch at once, so thousands of lines cost one render.
+ */
+import type { Task } from "../../../lib/api-types";
+import type {
+  Answerer,
+  AttemptFailed,
+  ErrorMessage,
+  Progress,
+  RequestMessage,
+  RequestResolved,
+  TaskStatus,
+  TerminalMessage,
+} from "../../../lib/messages";
+import type { SessionEvent } from "../../../lib/ws-client";
+
+export interface StreamLine {
+  /** Unique key (the message's seq, or a local counter for markers). */
+  key: string;
+  text: string;
+  kind: "output" | "event" | "marker";
+}
+
+export interface Notice {
+  id: number;
+  tone: "info" | "warning" | "error";
+  text: string;
+}
+
+export interface Resolution {
+  request: RequestMessage | null;
+  resolved: RequestResolved;
+  /** True when this tab sent the answer that won. */
+  byThisTab: boolean;
+}
+
+export interface SessionState {
+  status: TaskStatus | null;
+  lines: StreamLine[];
+  /** Lines dropped from memory (the cap) or cleared by the user. */
+  hiddenLines: number;
+  progress: Progress | null;
+  openRequest: RequestMessage | null;
+  /** The server's word at connect time on which request is open. */
+  pendingRequestId: string | null;
+  /** Requests this tab answered and whose resolution it awaits. */
+  answering: string[];
+  fieldErrors: Record<string, string>;
+  formError: string | null;
+  resolutions: Resolution[];
+  attempts: AttemptFailed[];
+  outcome: TerminalMessage | null;
+  notices: Notice[];
+  replaying: boolean;
+  notFound: boolean;
+  /** Every request seen, by id, so a resolution can name its prompt. */
+  requests: Record<string, RequestMessage>;
+  nextLocalId: number;
+}
+
+export type SessionAction =
+  | { type: "events"; events: SessionEvent[] }
+  | { type: "answer_sent"; requestId: string }
+  | { type: "notice"; tone: Notice["tone"]; text: string }
+  | { type: "dismiss_notice"; id: number }
+  | { type: "clear_stream" }
+  | { type: "task_snapshot"; task: Task };
+
+export const MAX_LINES = 50_000;
+
+export const initialSessionState: SessionState = {
+  status: null,
+  lines: [],
+  hiddenLines: 0,
+  progress: null,
+  openRequest: null,
+  pendingRequestId: null,
+  answering: [],
+  fieldErrors: {},
+  formError: null,
+  resolutions: [],
+  attempts: [],
+  outcome: null,
+  notices: [],
+  replaying: false,
+  notFound: false,
+  requests: {},
+  nextLocalId: 1,
+};
+
+const TERMINAL_STATUS: Record<TerminalMessage["type"], TaskStatus> = {
+  task_completed: "completed",
+  task_failed: "failed",
+  task_cancelled: "cancelled",
+  task_interrupted: "interrupted",
+};
+
+/** "127.0.0.1" from "127.0.0.1:54321"; whoever is most recognisable otherwise. */
+export function describeAnswerer(by: Answerer | null): string {
+  if (!by) return "someone";
+  const who = by.user ?? (by.client ? by.client.replace(/:\d+$/, "") : null) ?? by.connection_id ?? "someone";
+  if (by.via === "http") return `${who} (via the HTTP API)`;
+  if (by.via === "server") return `${who} (server)`;
+  return `${who} (another tab)`;
+}
+
+function answerText(resolved: RequestResolved): string {
+  if (resolved.value !== null) return resolved.value ? "Yes" : "No";
+  return "";
+}
+
+/** Mutable working copy for one batch; arrays are copied on first write. */
+class Draft {
+  state: SessionState;
+  private linesCopied = false;
+  private noticesCopied = false;
+
+  constructor(state: SessionState) {
+    this.state = { ...state };
+  }
+
+  addLine(line: Omit<StreamLine, "key">, key?: string) {
+    if (!this.linesCopied) {
+      this.state.lines = this.state.lines.slice();
+      this.linesCopied = true;
+    }
+    this.state.lines.push({ ...line, key: key ?? `local-${this.state.nextLocalId++}` });
+  }
+
+  notice(tone: Notice["tone"], text: string) {
+    if (!this.noticesCopied) {
+      this.state.notices = this.state.notices.slice();
+      this.noticesCopied = true;
+    }
+    this.state.notices.push({ id: this.state.nextLocalId++, tone, text });
+  }
+
+  finish(): SessionState {
+    const overflow = this.state.lines.length - MAX_LINES;
+    if (overflow > 0) {
+      this.state.lines = this.state.lines.slice(overflow);
+      this.state.hiddenLines += overflow;
+    }
+    return this.state;
+  }
+}
+
+function closeRequest(draft: Draft, requestId: string) {
+  const s = draft.state;
+  if (s.openRequest?.request_id === requestId) {
+    s.openRequest = null;
+    s.fieldErrors = {};
+    s.formError = null;
+  }
+  if (s.pendingRequestId === requestId) s.pendingRequestId = null;
+  s.answering = s.answering.filter((id) => id !== requestId);
+}
+
+function applyResolved(draft: Draft, resolved: RequestResolved, replayed: boolean) {
+  const s = draft.state;
+  const request = s.requests[resolved.request_id] ?? null;
+  const byThisTab = s.answering.includes(resolved.request_id);
+  const wasOpen = s.openRequest?.request_id === resolved.request_id;
+  s.resolutions = [...s.resolutions, { request, resolved, byThisTab }];
+  closeRequest(draft, resolved.request_id);
+  if (replayed || !wasOpen) return;
+  const prompt = request ? `“${request.prompt}”` : "The request";
+  if (resolved.reason === "timeout") {
+    const answer = answerText(resolved);
+    draft.notice("warning", `${prompt} timed out without an answer${answer ? `; the default was used: ${answer}` : ""}.`);
+  } else if (resolved.reason === "cancelled") {
+    draft.notice("info", `${prompt} was withdrawn.`);
+  } else if (!byThisTab) {
+    const answer = answerText(resolved);
+    draft.notice("info", `Answered by ${describeAnswerer(resolved.answered_by)}${answer ? `: ${answer}` : ""} — ${prompt}`);
+  }
+}
+
+function applyError(draft: Draft, error: ErrorMessage) {
+  const s = draft.state;
+  switch (error.code) {
+    case "validation_error": {
+      s.answering = [];
+      if (error.errors.length) {
+        s.fieldErrors = Object.fromEntries(error.errors.map((e) => [e.field.replace(/^values\./, ""), e.message]));
+        const known = new Set(s.openRequest?.type === "request_user_input" ? s.openRequest.fields.map((f) => f.name) : []);
+        const other = error.errors.filter((e) => !known.has(e.field.replace(/^values\./, "")));
+        s.formError = other.length ? other.map((e) => `${e.field}: ${e.message}`).join("; ") : null;
+      } else {
+        s.fieldErrors = {};
+        s.formError = error.message;
+      }
+      return;
+    }
+    case "already_answered":
+    case "stale_request":
+    case "no_pending_request": {
+      s.answering = [];
+      const last = s.resolutions.at(-1);
+      const who = last?.resolved.answered_by ? describeAnswerer(last.resolved.answered_by) : "another tab";
+      draft.notice("warning", `Your answer was not used: ${error.message}. It was answered by ${who}.`);
+      return;
+    }
+    case "session_not_found":
+      s.notFound = true;
+      return;
+    case "invalid_since":
+      return; // the ws client starts over with a full replay
+    default:
+      draft.notice("error", error.message);
+  }
+}
+
+function applyEvent(draft: Draft, event: SessionEvent) {
+  const s = draft.state;
+  switch (event.kind) {
+    case "reset": {
+      const { notices, nextLocalId } = s;
+      draft.state = { ...initialSessionState, notices, nextLocalId, replaying: true };
+      return;
+    }
+    case "replay_start":
+      s.replaying = true;
+      s.status = event.message.status;
+      s.pendingRequestId = event.message.pending_request_id;
+      if (event.message.truncated) {
+        draft.addLine({
+          kind: "marker",
+          text: event.full
+            ? "… earlier output is no longer kept by the server"
+            : "… some output was lost while this tab was disconnected",
+        });
+      }
+      return;
+    case "replay_complete":
+      s.replaying = false;
+      if (s.openRequest && s.openRequest.request_id !== s.pendingRequestId) s.openRequest = null;
+      if (!s.openRequest && s.pendingRequestId) s.openRequest = s.requests[s.pendingRequestId] ?? null;
+      // An answer sent just before the connection dropped may never have arrived: let the
+      // operator answer again (a duplicate is refused by the server, first answer wins).
+      if (s.openRequest) s.answering = s.answering.filter((id) => id !== s.openRequest?.request_id);
+      return;
+    case "error":
+      applyError(draft, event.message);
+      return;
+    case "message":
+      applyMessage(draft, event);
+  }
+}
+
+function applyMessage(draft: Draft, event: Extract<SessionEvent, { kind: "message" }>) {
+  const s = draft.state;
+  const message = event.message;
+  switch (message.type) {
+    case "stream":
+      draft.addLine({ kind: "output", text: message.content }, `s${message.seq}`);
+      return;
+    case "progress":
+      s.progress = message;
+      return;
+    case "status":
+      s.status = message.status;
+      return;
+    case "request_confirmation":
+    case "request_user_input":
+      s.requests = { ...s.requests, [message.request_id]: message };
+      s.openRequest = message;
+      s.pendingRequestId = message.request_id;
+      s.fieldErrors = {};
+      s.formError = null;
+      return;
+    case "request_resolved":
+      applyResolved(draft, message, event.replayed);
+      return;
+    case "attempt_failed":
+      s.attempts = [...s.attempts, message];
+      draft.addLine({ kind: "event", text: `Attempt ${message.attempt}/${message.max_attempts} failed: ${message.error}` }, `s${message.seq}`);
+      return;
+    default:
+      s.outcome = message;
+      s.status = TERMINAL_STATUS[message.type];
+      s.openRequest = null;
+      s.pendingRequestId = null;
+      s.answering = [];
+  }
+}
+
+export function sessionReducer(state: SessionState, action: SessionAction): SessionState {
+  switch (action.type) {
+    case "events": {
+      const draft = new Draft(state);
+      for (const event of action.events) applyEvent(draft, event);
+      return draft.finish();
+    }
+    case "answer_sent":
+      return {
+        ...state,
+        answering: [...state.answering, action.requestId],
+        fieldErrors: {},
+        formError: null,
+      };
+    case "notice": {
+      const draft = new Draft(state);
+      draft.notice(action.tone, action.text);
+      return draft.finish();
+    }
+    case "dismiss_notice":
+      return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
+    case "clear_stream":
+      return { ...state, lines: [], hiddenLines: state.hiddenLines + state.lines.length };
+    case "task_snapshot": {
+      // The REST view knows the open request even when a truncated replay lost it.
+      const pending = action.task.pending_request;
+      if (state.replaying || state.openRequest || !pending || pending.request_id !== state.pendingRequestId) return state;
+      if (state.resolutions.some((r) => r.resolved.request_id === pending.request_id)) return state;
+      return { ...state, openRequest: pending, requests: { ...state.requests, [pending.request_id]: pending } };
+    }
+  }
+}

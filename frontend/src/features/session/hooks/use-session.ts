@@ -1,0 +1,65 @@
+import { createContext, useCallback, useContext, useEffect, useReducer, useRef, useState } from "react";
+
+import type { ClientMessage } from "../../../lib/messages";
+import {
+  browserWebSocket,
+  SessionSocket,
+  sessionSocketUrl,
+  type ConnectionState,
+  type SessionEvent,
+  type WebSocketFactory,
+} from "../../../lib/ws-client";
+import { initialSessionState, sessionReducer, type SessionAction, type SessionState } from "./session-state";
+
+/** Lets tests (and only tests) hand the session a fake WebSocket. */
+export const WebSocketFactoryContext = createContext<WebSocketFactory>(browserWebSocket);
+
+/** Events are applied at most this often, so a flood of lines costs few renders. */
+const FLUSH_MS = 16;
+
+export interface SessionHandle {
+  state: SessionState;
+  connection: ConnectionState;
+  dispatch: (action: SessionAction) => void;
+  /** Send on the session's socket; false when not connected. */
+  send: (message: ClientMessage) => boolean;
+  reconnect: () => void;
+}
+
+export function useSession(sessionId: string): SessionHandle {
+  const createSocket = useContext(WebSocketFactoryContext);
+  const [state, dispatch] = useReducer(sessionReducer, initialSessionState);
+  const [connection, setConnection] = useState<ConnectionState>("connecting");
+  const clientRef = useRef<SessionSocket | null>(null);
+
+  useEffect(() => {
+    const client = new SessionSocket({ url: sessionSocketUrl(sessionId), createSocket });
+    clientRef.current = client;
+    let buffer: SessionEvent[] = [];
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const flush = () => {
+      timer = null;
+      const events = buffer;
+      buffer = [];
+      if (events.length) dispatch({ type: "events", events });
+    };
+    const offEvents = client.subscribe((event) => {
+      buffer.push(event);
+      timer ??= setTimeout(flush, FLUSH_MS);
+    });
+    const offState = client.onStateChange(setConnection);
+    client.start();
+    setConnection(client.state);
+    return () => {
+      offEvents();
+      offState();
+      client.stop();
+      if (timer !== null) clearTimeout(timer);
+      clientRef.current = null;
+    };
+  }, [sessionId, createSocket]);
+
+  const send = useCallback((message: ClientMessage) => clientRef.current?.send(message) ?? false, []);
+  const reconnect = useCallback(() => clientRef.current?.reconnectNow(), []);
+  return { state, connection, dispatch, send, reconnect };
+}

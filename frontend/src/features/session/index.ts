@@ -1,0 +1,2 @@
+export { SessionView } from "./components/SessionView";
+export { WebSocketFactoryContext } from "./hooks/use-session";

@@ -1,0 +1,96 @@
+import { useEffect, useMemo, useState, type FormEvent } from "react";
+
+import { SchemaFields } from "../../../components/SchemaForm";
+import { ApiError, errorMessage } from "../../../lib/api-client";
+import { fieldsFromSchema, initialValues, toPayload, type FormValues } from "../../../lib/form-fields";
+import { createTask, submitErrors, type CreatedTask, type SubmitErrors } from "../api/create-task";
+import { useTaskTypes } from "../hooks/use-task-types";
+
+const NO_ERRORS: SubmitErrors = { fields: {}, form: null };
+
+/** Pick a task type, fill in its parameters, start it; `onStarted` gets the new session. */
+export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) => void }) {
+  const { taskTypes, error: loadError } = useTaskTypes();
+  const [selected, setSelected] = useState("");
+  const [values, setValues] = useState<FormValues>({});
+  const [queue, setQueue] = useState(false);
+  const [errors, setErrors] = useState<SubmitErrors>(NO_ERRORS);
+  const [submitting, setSubmitting] = useState(false);
+
+  const taskType = taskTypes?.find((t) => t.name === selected);
+  const fields = useMemo(() => fieldsFromSchema(taskType?.parameters_schema), [taskType]);
+
+  useEffect(() => {
+    if (!selected && taskTypes?.length) setSelected(taskTypes[0]!.name);
+  }, [selected, taskTypes]);
+
+  useEffect(() => {
+    setValues(initialValues(fields));
+    setErrors(NO_ERRORS);
+  }, [fields]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!taskType) return;
+    setSubmitting(true);
+    setErrors(NO_ERRORS);
+    try {
+      const body = { task_type: taskType.name, parameters: toPayload(fields, values), ...(queue ? { queue: true } : {}) };
+      onStarted(await createTask(body));
+    } catch (error) {
+      setErrors(error instanceof ApiError ? submitErrors(error) : { fields: {}, form: errorMessage(error) });
+    } finally {
+      setSubmitting(false);
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="start-heading">
+      <h2 id="start-heading">Start a task</h2>
+      {loadError ? (
+        <p role="alert" className="error">
+          Could not load task types: {errorMessage(loadError)}
+        </p>
+      ) : !taskTypes ? (
+        <p className="muted">Loading task types…</p>
+      ) : (
+        <form onSubmit={submit} noValidate aria-label="Start a task">
+          <div className="field">
+            <label htmlFor="task-type">Task type</label>
+            <select id="task-type" value={selected} onChange={(e) => setSelected(e.target.value)} disabled={submitting}>
+              {taskTypes.map((t) => (
+                <option key={t.name} value={t.name}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+            {taskType?.description && <p className="hint">{taskType.description}</p>}
+          </div>
+          <fieldset disabled={submitting}>
+            <legend>Parameters</legend>
+            <SchemaFields
+              fields={fields}
+              values={values}
+              errors={errors.fields}
+              onChange={(name, value) => setValues((prev) => ({ ...prev, [name]: value }))}
+            />
+          </fieldset>
+          <label className="checkbox">
+            <input type="checkbox" checked={queue} onChange={(e) => setQueue(e.target.checked)} disabled={submitting} />
+            Queue it if another task is running
+          </label>
+          {errors.form && (
+            <p role="alert" className="error">
+              {errors.form}
+            </p>
+          )}
+          <div className="actions">
+            <button type="submit" className="primary" disabled={submitting || !taskType}>
+              Start Task
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}

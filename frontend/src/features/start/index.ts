@@ -1,0 +1,1 @@
+export { StartTaskForm } from "./components/StartTaskForm";

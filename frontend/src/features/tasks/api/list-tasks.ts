@@ -1,0 +1,10 @@
+import { api } from "../../../lib/api-client";
+import type { Task } from "../../../lib/api-types";
+import type { TaskStatus } from "../../../lib/messages";
+
+export function listTasks(options: { status?: TaskStatus | ""; limit?: number }, signal?: AbortSignal): Promise<Task[]> {
+  const query = new URLSearchParams();
+  if (options.status) query.set("status", options.status);
+  query.set("limit", String(options.limit ?? 50));
+  return api.get<Task[]>(`/tasks?${query}`, signal);
+}
