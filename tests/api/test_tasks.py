@@ -1,0 +1,209 @@
+"""REST: submit, list, inspect, cancel, validation and capacity."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from tests.support.server import LiveServer
+from tests.support.ws import WS
+
+
+async def wait_status(client: httpx.AsyncClient, task_id: str, *status: str) -> dict[str, Any]:
+    async with asyncio.timeout(10):
+        while True:
+            body: dict[str, Any] = (await client.get(f"/tasks/{task_id}")).json()
+            if body["status"] in status:
+                return body
+            await asyncio.sleep(0.02)
+
+
+async def test_health_routes_answer_ok(client: httpx.AsyncClient) -> None:
+    for path in ("/health", "/api/health", "/"):
+        r = await client.get(path)
+        assert r.status_code == 200
+        body = r.json()
+        assert body["status"] == "ok" and body["service"] == "interlock" and body["version"]
+
+
+async def test_task_types_list_schemas(client: httpx.AsyncClient) -> None:
+    types = {t["name"]: t for t in (await client.get("/task-types")).json()}
+    for name in ("dummy_short", "dummy_long", "dummy_very_long", "interactive_demo"):
+        assert name in types
+    props = types["dummy_long"]["parameters_schema"]["properties"]
+    assert props["duration"]["default"] == 30 and props["steps"]["default"] == 10
+    assert types["dummy_very_long"]["parameters_schema"]["properties"]["steps"]["default"] == 20
+
+
+async def test_post_tasks_returns_202_with_urls(client: httpx.AsyncClient) -> None:
+    r = await client.post("/tasks", json={"task_type": "dummy_short",
+                                          "parameters": {"duration": 0.05, "steps": 2}})
+    assert r.status_code == 202
+    body = r.json()
+    assert body["task_id"] == body["session_id"]
+    assert body["status"] in ("pending", "running")
+    assert body["status_url"] == f"/tasks/{body['task_id']}"
+    assert body["ws_url"] == f"/ws/{body['task_id']}"
+    done = await wait_status(client, body["task_id"], "completed")
+    assert done["progress"] == 100
+    assert done["parameters"] == {"duration": 0.05, "steps": 2}
+    assert done["result"]["steps"] == 2
+    for key in ("created_at", "started_at", "completed_at", "message", "stage", "error",
+                "pending_request", "task_type"):
+        assert key in done
+
+
+async def test_unknown_type_and_bad_parameters_are_422_with_fields(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.post("/tasks", json={"task_type": "nope"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "task_type"]
+    r = await client.post("/tasks", json={"task_type": "dummy_short",
+                                          "parameters": {"steps": "many", "duration": -1}})
+    assert r.status_code == 422
+    locs = {tuple(e["loc"]) for e in r.json()["detail"]}
+    assert ("body", "parameters", "steps") in locs and ("body", "parameters", "duration") in locs
+
+
+async def test_malformed_bodies_are_4xx(client: httpx.AsyncClient) -> None:
+    for content in (b"{not json", b"[]", b'"x"', b""):
+        r = await client.post("/tasks", content=content,
+                              headers={"content-type": "application/json"})
+        assert 400 <= r.status_code < 500, (content, r.status_code)
+    r = await client.post("/tasks/x/answer", content=b"{", headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500
+    r = await client.get("/tasks?limit=zero")
+    assert r.status_code == 422
+    r = await client.get("/tasks?status=bogus")
+    assert r.status_code == 422
+
+
+async def test_second_task_gets_409_but_bad_request_still_gets_422(
+    client: httpx.AsyncClient,
+) -> None:
+    first = (await client.post("/tasks", json={"task_type": "block"})).json()
+    r = await client.post("/tasks", json={"task_type": "block"})
+    assert r.status_code == 409
+    assert r.json() == {"detail": f"A task is already running: {first['task_id']}"}
+    r = await client.post("/tasks", json={"task_type": "dummy_short", "parameters": {"steps": 0}})
+    assert r.status_code == 422
+    assert (await client.delete(f"/tasks/{first['task_id']}")).status_code == 200
+
+
+async def test_queued_task_starts_when_the_slot_frees(client: httpx.AsyncClient) -> None:
+    first = (await client.post("/tasks", json={"task_type": "block"})).json()
+    second = await client.post("/tasks", json={"task_type": "dummy_short", "queue": True,
+                                               "parameters": {"duration": 0, "steps": 1}})
+    assert second.status_code == 202
+    body = second.json()
+    assert body["status"] == "queued" and body["queue_position"] == 1
+    third = (await client.post("/tasks", json={"task_type": "block", "queue": True})).json()
+    info = (await client.get(f"/tasks/{third['task_id']}")).json()
+    assert info["status"] == "queued" and info["queue_position"] == 2
+    await client.delete(f"/tasks/{first['task_id']}")
+    await wait_status(client, body["task_id"], "completed")
+    await wait_status(client, third["task_id"], "running")
+    assert (await client.delete(f"/tasks/{third['task_id']}")).status_code == 200
+
+
+async def test_cancel_queued_task(client: httpx.AsyncClient) -> None:
+    first = (await client.post("/tasks", json={"task_type": "block"})).json()
+    queued = (await client.post("/tasks", json={"task_type": "block", "queue": True})).json()
+    r = await client.delete(f"/tasks/{queued['task_id']}")
+    assert r.json() == {"task_id": queued["task_id"], "status": "cancelled",
+                        "message": "Task cancelled successfully"}
+    assert (await client.get(f"/tasks/{queued['task_id']}")).json()["status"] == "cancelled"
+    await client.delete(f"/tasks/{first['task_id']}")
+
+
+async def test_cancel_unknown_or_finished_is_400(client: httpx.AsyncClient) -> None:
+    detail = {"detail": "Task cannot be cancelled (not found or already completed)"}
+    r = await client.delete("/tasks/does-not-exist")
+    assert r.status_code == 400 and r.json() == detail
+    task = (await client.post("/tasks", json={"task_type": "dummy_short",
+                                              "parameters": {"duration": 0, "steps": 1}})).json()
+    await wait_status(client, task["task_id"], "completed")
+    r = await client.delete(f"/tasks/{task['task_id']}")
+    assert r.status_code == 400 and r.json() == detail
+
+
+async def test_cancel_runs_finally_blocks(client: httpx.AsyncClient, server: LiveServer) -> None:
+    task = (await client.post("/tasks", json={"task_type": "block"})).json()
+    async with await WS.open(server.ws_url, task["task_id"]) as ws:
+        await ws.until("stream")
+        await client.delete(f"/tasks/{task['task_id']}")
+        end = await ws.until("task_cancelled")
+        lines = [m["content"] for m in ws.received if m["type"] == "stream"]
+    assert "cleanup ran" in lines
+    assert end["reason"]
+    assert (await client.get(f"/tasks/{task['task_id']}")).json()["status"] == "cancelled"
+
+
+async def test_get_unknown_task_is_404(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/tasks/nope")).status_code == 404
+
+
+async def test_list_is_newest_first_with_filter_and_limit(client: httpx.AsyncClient) -> None:
+    ids = []
+    for _ in range(3):
+        t = (await client.post("/tasks", json={"task_type": "dummy_short",
+                                               "parameters": {"duration": 0, "steps": 1}})).json()
+        await wait_status(client, t["task_id"], "completed")
+        ids.append(t["task_id"])
+    listed = [t["task_id"] for t in (await client.get("/tasks")).json()]
+    assert listed[:3] == ids[::-1]
+    assert len((await client.get("/tasks?limit=2")).json()) == 2
+    assert (await client.get("/tasks?status=running")).json() == []
+    assert len((await client.get("/tasks?status=completed")).json()) == 3
+
+
+async def test_current_info_shows_the_active_task(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/tasks/current/info")).json() is None
+    task = (await client.post("/tasks", json={"task_type": "block"})).json()
+    current = (await client.get("/tasks/current/info")).json()
+    assert current["task_id"] == task["task_id"]
+    await client.delete(f"/tasks/{task['task_id']}")
+
+
+async def test_failing_task_is_failed_with_error(client: httpx.AsyncClient) -> None:
+    task = (await client.post("/tasks", json={"task_type": "explode"})).json()
+    body = await wait_status(client, task["task_id"], "failed")
+    assert "boom" in body["error"]
+
+
+async def test_task_timeout_fails_with_clear_error(client: httpx.AsyncClient) -> None:
+    task = (await client.post("/tasks", json={"task_type": "slow_timeout"})).json()
+    body = await wait_status(client, task["task_id"], "failed")
+    assert "timed out" in body["error"]
+
+
+async def test_poc_routes(client: httpx.AsyncClient, server: LiveServer) -> None:
+    r = await client.post("/start-task")
+    assert r.status_code == 202
+    sid = r.json()["session_id"]
+    info = (await client.get(f"/session-info/{sid}")).json()
+    assert info["task_exists"] is True and info["session_id"] == sid
+    assert info["is_connected"] is False and info["connections"] == 0
+    async with await WS.open(server.ws_url, sid) as ws:
+        await ws.replay()
+        info = (await client.get(f"/session-info/{sid}")).json()
+        assert info["is_connected"] is True and info["connections"] == 1
+        assert info["saved_state_messages"] >= 1
+        assert (await client.post(f"/cancel-task/{sid}")).status_code == 200
+        await ws.until("task_cancelled")
+    assert (await client.post(f"/cancel-task/{sid}")).status_code == 400
+    missing = (await client.get("/session-info/nope")).json()
+    assert missing["task_exists"] is False
+    r = await client.post("/start-task", json={"task_type": "dummy_short",
+                                               "parameters": {"duration": 0, "steps": 1}})
+    assert r.status_code == 202
+
+
+async def test_openapi_lists_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in ("/tasks", "/tasks/{task_id}", "/tasks/{task_id}/answer", "/task-types",
+                 "/start-task", "/health"):
+        assert path in paths

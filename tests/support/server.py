@@ -1,0 +1,110 @@
+"""A real Interlock server on a free loopback port, run by uvicorn in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from interlock.app import create_app
+from interlock.manager import SessionManager
+from interlock.settings import Settings
+from interlock.tasks import TaskRegistry
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URLs and its app (for white-box checks)."""
+
+    host: str
+    port: int
+    app: FastAPI
+    settings: Settings
+    server: uvicorn.Server
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def manager(self) -> SessionManager:
+        manager: SessionManager = self.app.state.manager
+        return manager
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the server's loop thread and return its result."""
+        done = threading.Event()
+        out: list[Any] = []
+
+        def run() -> None:
+            out.append(fn(*args))
+            done.set()
+
+        self.loop.call_soon_threadsafe(run)
+        assert done.wait(5), "server loop did not run the call"
+        return out[0]
+
+
+def free_socket(host: str = "127.0.0.1") -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+@contextmanager
+def run_server(
+    data_dir: Path, *, registry: TaskRegistry | None = None, services: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Iterator[LiveServer]:
+    """Start a server in a thread; stop it (gracefully) when the block ends."""
+    sock = free_socket()
+    host, port = sock.getsockname()
+    settings = Settings(host=host, port=port, data_dir=data_dir, **overrides)
+    app = create_app(settings, registry=registry, services=services)
+    config = uvicorn.Config(
+        app, log_level="warning", ws_max_size=settings.ws_max_message_bytes, lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    loop_box: list[asyncio.AbstractEventLoop] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        loop = asyncio.new_event_loop()
+        loop_box.append(loop)
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        except BaseException as exc:  # surfaced in the test thread
+            errors.append(exc)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=target, name=f"interlock-test-{port}", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"server failed to start: {errors}")
+        thread.join(0.01)
+    try:
+        yield LiveServer(host, port, app, settings, server, loop_box[0])
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+        assert not thread.is_alive(), "server did not stop"
+        if errors:
+            raise errors[0]

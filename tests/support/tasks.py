@@ -1,0 +1,116 @@
+"""Task types used only by tests, registered next to the built-ins."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from interlock.runtime import TaskContext
+from interlock.tasks import TaskRegistry, builtin_registry
+
+
+class ConfirmParams(BaseModel):
+    prompt: str = "Proceed?"
+    kind: str = "confirm"
+    timeout: float | None = None
+    default: bool = False
+    before: int = Field(0, description="stream messages sent before asking")
+
+
+class AskParams(BaseModel):
+    timeout: float | None = None
+
+
+class ChattyParams(BaseModel):
+    count: int = 10
+    confirm_at: int | None = None
+    pause: float = 0.0
+
+
+class BigParams(BaseModel):
+    count: int = 100
+    size: int = 1024
+    pause: float = 0.0
+
+
+class BlockParams(BaseModel):
+    seconds: float = 3600
+
+
+def make_registry() -> TaskRegistry:
+    registry = builtin_registry()
+
+    @registry.task("confirm_once", params=ConfirmParams)
+    async def confirm_once(ctx: TaskContext[ConfirmParams]) -> dict[str, Any]:
+        for i in range(ctx.params.before):
+            await ctx.stream(f"line {i}")
+        answer = await ctx.confirm(
+            ctx.params.prompt, kind=ctx.params.kind, timeout=ctx.params.timeout,
+            default=ctx.params.default, details={"axis": "x"},
+        )
+        return {"answer": answer}
+
+    @registry.task("ask_once", params=AskParams)
+    async def ask_once(ctx: TaskContext[AskParams]) -> dict[str, Any]:
+        fields = [
+            {"name": "name", "description": "Your name", "type": "string"},
+            {"name": "count", "description": "How many", "type": "integer"},
+            {"name": "email", "description": "E-mail", "type": "email", "required": False},
+        ]
+        return await ctx.ask(fields, prompt="Fill in", timeout=ctx.params.timeout)
+
+    @registry.task("chatty", params=ChattyParams)
+    async def chatty(ctx: TaskContext[ChattyParams]) -> dict[str, Any]:
+        answer = None
+        for i in range(1, ctx.params.count + 1):
+            await ctx.stream(f"line {i}")
+            if ctx.params.pause:
+                await asyncio.sleep(ctx.params.pause)
+            if i == ctx.params.confirm_at:
+                answer = await ctx.confirm("Keep going?")
+        return {"lines": ctx.params.count, "answer": answer}
+
+    @registry.task("confirm_while_streaming", params=ChattyParams)
+    async def confirm_while_streaming(ctx: TaskContext[ChattyParams]) -> dict[str, Any]:
+        """Asks, then streams ``count`` lines while the request is open."""
+
+        async def flood() -> None:
+            await asyncio.sleep(0)  # let the request go out first
+            for i in range(ctx.params.count):
+                await ctx.stream(f"flood {i}")
+
+        streamer = asyncio.create_task(flood())
+        try:
+            answer = await ctx.confirm("Proceed while streaming?")
+        finally:
+            streamer.cancel()
+        return {"answer": answer}
+
+    @registry.task("chatty_big", params=BigParams)
+    async def chatty_big(ctx: TaskContext[BigParams]) -> dict[str, Any]:
+        pad = "x" * ctx.params.size
+        for i in range(ctx.params.count):
+            await ctx.stream(f"{i} {pad}")
+            if ctx.params.pause:
+                await asyncio.sleep(ctx.params.pause)
+        return {"lines": ctx.params.count}
+
+    @registry.task("block", params=BlockParams)
+    async def block(ctx: TaskContext[BlockParams]) -> None:
+        await ctx.stream("blocking")
+        try:
+            await asyncio.sleep(ctx.params.seconds)
+        finally:
+            await ctx.stream("cleanup ran")
+
+    @registry.task("explode")
+    async def explode(ctx: TaskContext[Any]) -> None:
+        raise RuntimeError("boom")
+
+    @registry.task("slow_timeout", params=BlockParams, timeout=0.2)
+    async def slow_timeout(ctx: TaskContext[BlockParams]) -> None:
+        await asyncio.sleep(ctx.params.seconds)
+
+    return registry
