@@ -34,7 +34,10 @@ def create_app(
     settings = settings or Settings()
     store = store or SQLiteStore(settings.database_path)
     manager = SessionManager(
-        settings, store, bus or MemoryBus(), registry or builtin_registry(),
+        settings,
+        store,
+        bus or MemoryBus(),
+        registry or builtin_registry(),
         services=services,
     )
 

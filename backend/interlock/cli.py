@@ -28,9 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {
-        key: value
-        for key, value in vars(args).items()
-        if key != "command" and value is not None
+        key: value for key, value in vars(args).items() if key != "command" and value is not None
     }
     return Settings(**overrides)
 

@@ -48,9 +48,7 @@ class AnswerRejected(InterlockError):
     ``already_answered``, ``validation_error``); ``errors`` lists field errors.
     """
 
-    def __init__(
-        self, code: str, message: str, errors: list[dict[str, str]] | None = None
-    ) -> None:
+    def __init__(self, code: str, message: str, errors: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

@@ -7,11 +7,12 @@ the next accumulates, so a chatty task costs one transaction per batch, not per 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
 from .bus import EventBus
-from .store import Artifact, RequestRecord, StoredMessage, Store, WriteBatch
+from .store import Artifact, RequestRecord, Store, StoredMessage, WriteBatch
 
 if TYPE_CHECKING:
     from .sessions import Session
@@ -45,10 +46,8 @@ class Journal:
         await self.sync()
         if self._runner is not None:
             self._runner.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
-            except asyncio.CancelledError:
-                pass
             self._runner = None
 
     # ---------------------------------------------------------------- called by sessions

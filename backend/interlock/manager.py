@@ -8,6 +8,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -32,8 +33,13 @@ class SessionManager:
     """Owns every session of this server process."""
 
     def __init__(
-        self, settings: Settings, store: Store, bus: EventBus, registry: TaskRegistry,
-        *, services: dict[str, Any] | None = None,
+        self,
+        settings: Settings,
+        store: Store,
+        bus: EventBus,
+        registry: TaskRegistry,
+        *,
+        services: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -80,8 +86,15 @@ class SessionManager:
         """Tasks a crash left unfinished become ``interrupted``; their seq continues."""
         for record in await self.store.unfinished_tasks():
             session = await self._load(record)
-            if session.pending is not None:
-                session.resolve(ResolveReason.CANCELLED)
+            for req in await self.store.get_requests(record.task_id):
+                if req.status == "open":
+                    session.resolved[req.request_id] = ResolveReason.CANCELLED
+                    self.journal.put_request(
+                        replace(req, status=ResolveReason.CANCELLED.value, resolved_at=utcnow())
+                    )
+                    session.emit(
+                        p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
+                    )
             session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason="server restarted"))
         await self.journal.sync()
 
@@ -105,14 +118,19 @@ class SessionManager:
         """Validate, then start now, queue, or raise CapacityExceeded (in that order)."""
         task_type = self.registry.get(task_type_name)
         params = task_type.validate(parameters)
+        if task_type.check is not None:
+            task_type.check(params, self.services)
         resources = task_type.resources(params)
         holder = self._blocker(resources)
         if holder is not None and not queue:
             raise CapacityExceeded(holder.id)
         record = TaskRecord(
-            task_id=str(uuid.uuid4()), task_type=task_type.name,
-            parameters=params.model_dump(mode="json"), status=TaskStatus.PENDING,
-            created_at=utcnow(), message="Task submitted successfully",
+            task_id=str(uuid.uuid4()),
+            task_type=task_type.name,
+            parameters=params.model_dump(mode="json"),
+            status=TaskStatus.PENDING,
+            created_at=utcnow(),
+            message="Task submitted successfully",
         )
         session = Session(record, self.journal, self.settings.history_size, resources=resources)
         self.sessions[session.id] = session
@@ -146,8 +164,12 @@ class SessionManager:
         self.active[session.id] = session
         session.runner = asyncio.create_task(
             execute(
-                session, task_type, params, default_timeout=self.settings.task_timeout,
-                services=self.services, on_exit=self._on_exit,
+                session,
+                task_type,
+                params,
+                default_timeout=self.settings.task_timeout,
+                services=self.services,
+                on_exit=self._on_exit,
             ),
             name=f"interlock-task-{session.id}",
         )
@@ -253,8 +275,13 @@ class SessionManager:
         return True
 
     async def answer(
-        self, session_id: str, request_id: str | None, answerer: p.Answerer,
-        *, value: bool | None = None, values: dict[str, Any] | None = None,
+        self,
+        session_id: str,
+        request_id: str | None,
+        answerer: p.Answerer,
+        *,
+        value: bool | None = None,
+        values: dict[str, Any] | None = None,
     ) -> None:
         session = await self.get(session_id)
         session.answer(request_id, answerer, value=value, values=values)

@@ -217,6 +217,8 @@ class Error(_Message):
 
 
 class Pong(_Message):
+    """Reply to `ping`."""
+
     type: Literal["pong"] = "pong"
 
 

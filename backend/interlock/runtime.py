@@ -82,14 +82,16 @@ class TaskContext(Generic[P]):
         if req_kind is RequestKind.HAZARD:
             default = False
         message = p.RequestConfirmation(
-            request_id="", prompt=prompt, kind=req_kind, details=details, timeout=timeout,
+            request_id="",
+            prompt=prompt,
+            kind=req_kind,
+            details=details,
+            timeout=timeout,
             default=default,
         )
         answer = await self._wait(message, None, timeout)
         if answer is _TIMED_OUT:
-            self._session.resolve(
-                ResolveReason.TIMEOUT, p.Answerer(via="server"), value=default
-            )
+            self._session.resolve(ResolveReason.TIMEOUT, p.Answerer(via="server"), value=default)
             return default
         return bool(answer)
 
@@ -101,7 +103,10 @@ class TaskContext(Generic[P]):
         self.check_cancelled()
         form = Form.build(fields)
         message = p.RequestUserInput(
-            request_id="", prompt=prompt, fields=form.fields, schema=form.schema,
+            request_id="",
+            prompt=prompt,
+            fields=form.fields,
+            schema_=form.schema,
             timeout=timeout,
         )
         answer = await self._wait(message, form, timeout)
@@ -112,7 +117,9 @@ class TaskContext(Generic[P]):
         return result
 
     async def _wait(
-        self, message: p.RequestConfirmation | p.RequestUserInput, form: Form | None,
+        self,
+        message: p.RequestConfirmation | p.RequestUserInput,
+        form: Form | None,
         timeout: float | None,
     ) -> Any:
         session = self._session
@@ -160,8 +167,13 @@ _TIMED_OUT: Any = object()
 
 
 async def execute(
-    session: Session, task_type: TaskType, params: BaseModel, *, default_timeout: float | None,
-    services: dict[str, Any] | None = None, on_exit: Callable[[Session], Any] | None = None,
+    session: Session,
+    task_type: TaskType,
+    params: BaseModel,
+    *,
+    default_timeout: float | None,
+    services: dict[str, Any] | None = None,
+    on_exit: Callable[[Session], Any] | None = None,
 ) -> None:
     """Run the task to exactly one terminal state, whatever it raises."""
     ctx: TaskContext[Any] = TaskContext(session, params, services=services)
@@ -186,15 +198,17 @@ async def execute(
             p.TaskCompleted(result=result, values=session.values or None),
         )
     except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None:
-            current.uncancel()
+        _uncancel()
         _end_cancelled(session, TaskCancelled(session.cancel_reason or "cancelled"))
     except TaskCancelled as exc:
+        # A task may turn the CancelledError into TaskCancelled (e.g. to add the position).
+        _uncancel()
+        if session.cancel_reason and exc.reason == "cancelled":
+            exc.reason = session.cancel_reason
         _end_cancelled(session, exc)
     except TaskFailed as exc:
         _end_failed(session, exc.error, exc.can_retry, exc.attempt)
-    except Exception as exc:  # noqa: BLE001 - any task error ends the task, not the server
+    except Exception as exc:
         ctx.log.exception("task %s failed", session.id)
         _end_failed(session, f"{type(exc).__name__}: {exc}", False, None)
     finally:
@@ -205,14 +219,18 @@ async def execute(
                 on_exit(session)
 
 
+def _uncancel() -> None:
+    current = asyncio.current_task()
+    while current is not None and current.cancelling():
+        current.uncancel()
+
+
 def _end_cancelled(session: Session, exc: TaskCancelled) -> None:
     if session.cancel_reason == "server shutdown":
         session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason="server shutdown"))
         return
     position = exc.details.get("position")
-    session.finish(
-        TaskStatus.CANCELLED, p.TaskCancelled(reason=exc.reason, position=position)
-    )
+    session.finish(TaskStatus.CANCELLED, p.TaskCancelled(reason=exc.reason, position=position))
 
 
 def _end_failed(session: Session, error: str, can_retry: bool, attempt: int | None) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -50,7 +51,47 @@ def protocol_schema() -> dict[str, Any]:
     return schema
 
 
+BEGIN = "<!-- BEGIN GENERATED MESSAGE TABLE (python -m interlock.schema --docs) -->"
+END = "<!-- END GENERATED MESSAGE TABLE -->"
+
+
+def _fields(model: type[BaseModel]) -> str:
+    names = [
+        (info.serialization_alias or name)
+        for name, info in model.model_fields.items()
+        if name not in ("type", "seq", "ts")
+    ]
+    return ", ".join(f"`{n}`" for n in names) or "—"
+
+
+def message_table() -> str:
+    """The Markdown table of every message, as docs/protocol.md embeds it."""
+    rows = ["| direction | type | fields | seq | meaning |", "|---|---|---|---|---|"]
+    for model in MESSAGE_MODELS:
+        type_ = model.model_fields["type"].default
+        if model in (protocol.Confirm, protocol.UserInput, protocol.Cancel, protocol.Ping):
+            direction, seq = "client → server", "—"
+            type_ = model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        else:
+            direction = "server → client"
+            seq = "yes" if issubclass(model, protocol.SessionMessage) else "no"
+        doc = (model.__doc__ or "").strip().split("\n")[0].replace("``", "`")
+        rows.append(f"| {direction} | `{type_}` | {_fields(model)} | {seq} | {doc} |")
+    return "\n".join(rows)
+
+
+def render_docs(text: str) -> str:
+    """``text`` with the generated table between the markers replaced by the current one."""
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{message_table()}\n{END}{tail}"
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--docs":
+        path = Path(sys.argv[2])
+        path.write_text(render_docs(path.read_text()))
+        return
     json.dump(protocol_schema(), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
 

@@ -160,8 +160,12 @@ class Session:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         kind = message.kind.value if isinstance(message, p.RequestConfirmation) else "input"
         record = RequestRecord(
-            request_id=message.request_id, session_id=self.id, seq=0, kind=kind,
-            prompt=message.prompt, payload={},
+            request_id=message.request_id,
+            session_id=self.id,
+            seq=0,
+            kind=kind,
+            prompt=message.prompt,
+            payload={},
         )
         self.pending = PendingRequest(message, form, future, record)
         self.last_request_id = message.request_id
@@ -196,14 +200,16 @@ class Session:
         if isinstance(req.message, p.RequestConfirmation):
             if value is None or values is not None:
                 raise AnswerRejected(
-                    "validation_error", "this request is a confirmation: send a boolean value",
+                    "validation_error",
+                    "this request is a confirmation: send a boolean value",
                     [{"field": "value", "message": "a boolean is required"}],
                 )
             self.resolve(ResolveReason.ANSWERED, answerer, value=value)
             return
         if values is None:
             raise AnswerRejected(
-                "validation_error", "this request is a form: send values",
+                "validation_error",
+                "this request is a form: send values",
                 [{"field": "values", "message": "an object of field values is required"}],
             )
         assert req.form is not None
@@ -240,15 +246,21 @@ class Session:
             self.values.update(values)
         answer = values if values is not None else value
         record = replace(
-            req.record, status=reason.value, answer=answer,
-            answered_by=answerer.model_dump() if answerer else None, resolved_at=utcnow(),
+            req.record,
+            status=reason.value,
+            answer=answer,
+            answered_by=answerer.model_dump() if answerer else None,
+            resolved_at=utcnow(),
         )
         self.journal.put_request(record)
         if not self.status.is_terminal and reason is not ResolveReason.CANCELLED:
             self.set_status(TaskStatus.RUNNING)
         self.emit(
             p.RequestResolved(
-                request_id=req.request_id, answered_by=answerer, value=value, values=values,
+                request_id=req.request_id,
+                answered_by=answerer,
+                value=value,
+                values=values,
                 reason=reason,
             )
         )

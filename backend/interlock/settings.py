@@ -9,7 +9,6 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
-
 class Settings(BaseSettings):
     """Server settings; CLI flags override environment variables, which override defaults."""
 

@@ -35,8 +35,13 @@ TERMINAL = frozenset(
 
 _ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.PENDING: frozenset(
-        {TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.CANCELLED, TaskStatus.INTERRUPTED,
-         TaskStatus.FAILED}
+        {
+            TaskStatus.QUEUED,
+            TaskStatus.RUNNING,
+            TaskStatus.CANCELLED,
+            TaskStatus.INTERRUPTED,
+            TaskStatus.FAILED,
+        }
     ),
     TaskStatus.QUEUED: frozenset(
         {TaskStatus.RUNNING, TaskStatus.CANCELLED, TaskStatus.INTERRUPTED, TaskStatus.FAILED}

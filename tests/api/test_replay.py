@@ -27,9 +27,7 @@ def roomy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         yield live
 
 
-async def read_session(
-    base: str, sid: str, cuts: list[int]
-) -> list[int]:
+async def read_session(base: str, sid: str, cuts: list[int]) -> list[int]:
     """Read the session, dropping the connection after each number of messages in ``cuts``."""
     seen: list[int] = []
     since: int | None = None
@@ -56,8 +54,10 @@ async def read_session(
 def run_scenario(server: LiveServer, cuts: list[int], pause: float) -> None:
     async def scenario() -> None:
         async with httpx.AsyncClient(base_url=server.url) as client:
-            r = await client.post("/tasks", json={"task_type": "chatty",
-                                                  "parameters": {"count": COUNT, "pause": pause}})
+            r = await client.post(
+                "/tasks",
+                json={"task_type": "chatty", "parameters": {"count": COUNT, "pause": pause}},
+            )
             sid = r.json()["task_id"]
             seen = await read_session(server.ws_url, sid, cuts)
         assert seen == list(range(1, len(seen) + 1)), "gap or duplicate"
@@ -66,7 +66,9 @@ def run_scenario(server: LiveServer, cuts: list[int], pause: float) -> None:
     asyncio.run(scenario())
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     cuts=st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=8),
     pause=st.sampled_from([0.0, 0.0002, 0.001]),
@@ -81,8 +83,9 @@ async def test_many_tabs_joining_while_streaming_all_see_everything(
     roomy_server: LiveServer,
 ) -> None:
     async with httpx.AsyncClient(base_url=roomy_server.url) as client:
-        r = await client.post("/tasks", json={"task_type": "chatty",
-                                              "parameters": {"count": COUNT, "pause": 0.0005}})
+        r = await client.post(
+            "/tasks", json={"task_type": "chatty", "parameters": {"count": COUNT, "pause": 0.0005}}
+        )
         sid = r.json()["task_id"]
 
         async def tab(delay_msgs: int) -> list[int]:
@@ -96,12 +99,17 @@ async def test_many_tabs_joining_while_streaming_all_see_everything(
 
 
 async def test_slow_tab_is_closed_1013_and_fast_tab_unaffected(tmp_path: Path) -> None:
-    with run_server(tmp_path / "d", registry=make_registry(), ws_queue_size=16,
-                    history_size=10) as server:
+    with run_server(
+        tmp_path / "d", registry=make_registry(), ws_queue_size=16, history_size=10
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url) as client:
-            r = await client.post("/tasks", json={"task_type": "chatty_big",
-                                                  "parameters": {"count": 1500, "size": 16384,
-                                                                 "pause": 0.0002}})
+            r = await client.post(
+                "/tasks",
+                json={
+                    "task_type": "chatty_big",
+                    "parameters": {"count": 1500, "size": 16384, "pause": 0.0002},
+                },
+            )
             sid = r.json()["task_id"]
             slow = StalledTab(server.host, server.port, f"/ws/{sid}")
             async with await WS.open(server.ws_url, sid) as fast:

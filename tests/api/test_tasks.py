@@ -38,8 +38,9 @@ async def test_task_types_list_schemas(client: httpx.AsyncClient) -> None:
 
 
 async def test_post_tasks_returns_202_with_urls(client: httpx.AsyncClient) -> None:
-    r = await client.post("/tasks", json={"task_type": "dummy_short",
-                                          "parameters": {"duration": 0.05, "steps": 2}})
+    r = await client.post(
+        "/tasks", json={"task_type": "dummy_short", "parameters": {"duration": 0.05, "steps": 2}}
+    )
     assert r.status_code == 202
     body = r.json()
     assert body["task_id"] == body["session_id"]
@@ -50,8 +51,16 @@ async def test_post_tasks_returns_202_with_urls(client: httpx.AsyncClient) -> No
     assert done["progress"] == 100
     assert done["parameters"] == {"duration": 0.05, "steps": 2}
     assert done["result"]["steps"] == 2
-    for key in ("created_at", "started_at", "completed_at", "message", "stage", "error",
-                "pending_request", "task_type"):
+    for key in (
+        "created_at",
+        "started_at",
+        "completed_at",
+        "message",
+        "stage",
+        "error",
+        "pending_request",
+        "task_type",
+    ):
         assert key in done
 
 
@@ -61,8 +70,9 @@ async def test_unknown_type_and_bad_parameters_are_422_with_fields(
     r = await client.post("/tasks", json={"task_type": "nope"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "task_type"]
-    r = await client.post("/tasks", json={"task_type": "dummy_short",
-                                          "parameters": {"steps": "many", "duration": -1}})
+    r = await client.post(
+        "/tasks", json={"task_type": "dummy_short", "parameters": {"steps": "many", "duration": -1}}
+    )
     assert r.status_code == 422
     locs = {tuple(e["loc"]) for e in r.json()["detail"]}
     assert ("body", "parameters", "steps") in locs and ("body", "parameters", "duration") in locs
@@ -70,10 +80,13 @@ async def test_unknown_type_and_bad_parameters_are_422_with_fields(
 
 async def test_malformed_bodies_are_4xx(client: httpx.AsyncClient) -> None:
     for content in (b"{not json", b"[]", b'"x"', b""):
-        r = await client.post("/tasks", content=content,
-                              headers={"content-type": "application/json"})
+        r = await client.post(
+            "/tasks", content=content, headers={"content-type": "application/json"}
+        )
         assert 400 <= r.status_code < 500, (content, r.status_code)
-    r = await client.post("/tasks/x/answer", content=b"{", headers={"content-type": "application/json"})
+    r = await client.post(
+        "/tasks/x/answer", content=b"{", headers={"content-type": "application/json"}
+    )
     assert 400 <= r.status_code < 500
     r = await client.get("/tasks?limit=zero")
     assert r.status_code == 422
@@ -95,8 +108,10 @@ async def test_second_task_gets_409_but_bad_request_still_gets_422(
 
 async def test_queued_task_starts_when_the_slot_frees(client: httpx.AsyncClient) -> None:
     first = (await client.post("/tasks", json={"task_type": "block"})).json()
-    second = await client.post("/tasks", json={"task_type": "dummy_short", "queue": True,
-                                               "parameters": {"duration": 0, "steps": 1}})
+    second = await client.post(
+        "/tasks",
+        json={"task_type": "dummy_short", "queue": True, "parameters": {"duration": 0, "steps": 1}},
+    )
     assert second.status_code == 202
     body = second.json()
     assert body["status"] == "queued" and body["queue_position"] == 1
@@ -113,8 +128,11 @@ async def test_cancel_queued_task(client: httpx.AsyncClient) -> None:
     first = (await client.post("/tasks", json={"task_type": "block"})).json()
     queued = (await client.post("/tasks", json={"task_type": "block", "queue": True})).json()
     r = await client.delete(f"/tasks/{queued['task_id']}")
-    assert r.json() == {"task_id": queued["task_id"], "status": "cancelled",
-                        "message": "Task cancelled successfully"}
+    assert r.json() == {
+        "task_id": queued["task_id"],
+        "status": "cancelled",
+        "message": "Task cancelled successfully",
+    }
     assert (await client.get(f"/tasks/{queued['task_id']}")).json()["status"] == "cancelled"
     await client.delete(f"/tasks/{first['task_id']}")
 
@@ -123,8 +141,11 @@ async def test_cancel_unknown_or_finished_is_400(client: httpx.AsyncClient) -> N
     detail = {"detail": "Task cannot be cancelled (not found or already completed)"}
     r = await client.delete("/tasks/does-not-exist")
     assert r.status_code == 400 and r.json() == detail
-    task = (await client.post("/tasks", json={"task_type": "dummy_short",
-                                              "parameters": {"duration": 0, "steps": 1}})).json()
+    task = (
+        await client.post(
+            "/tasks", json={"task_type": "dummy_short", "parameters": {"duration": 0, "steps": 1}}
+        )
+    ).json()
     await wait_status(client, task["task_id"], "completed")
     r = await client.delete(f"/tasks/{task['task_id']}")
     assert r.status_code == 400 and r.json() == detail
@@ -149,8 +170,12 @@ async def test_get_unknown_task_is_404(client: httpx.AsyncClient) -> None:
 async def test_list_is_newest_first_with_filter_and_limit(client: httpx.AsyncClient) -> None:
     ids = []
     for _ in range(3):
-        t = (await client.post("/tasks", json={"task_type": "dummy_short",
-                                               "parameters": {"duration": 0, "steps": 1}})).json()
+        t = (
+            await client.post(
+                "/tasks",
+                json={"task_type": "dummy_short", "parameters": {"duration": 0, "steps": 1}},
+            )
+        ).json()
         await wait_status(client, t["task_id"], "completed")
         ids.append(t["task_id"])
     listed = [t["task_id"] for t in (await client.get("/tasks")).json()]
@@ -197,13 +222,20 @@ async def test_poc_routes(client: httpx.AsyncClient, server: LiveServer) -> None
     assert (await client.post(f"/cancel-task/{sid}")).status_code == 400
     missing = (await client.get("/session-info/nope")).json()
     assert missing["task_exists"] is False
-    r = await client.post("/start-task", json={"task_type": "dummy_short",
-                                               "parameters": {"duration": 0, "steps": 1}})
+    r = await client.post(
+        "/start-task", json={"task_type": "dummy_short", "parameters": {"duration": 0, "steps": 1}}
+    )
     assert r.status_code == 202
 
 
 async def test_openapi_lists_routes(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
-    for path in ("/tasks", "/tasks/{task_id}", "/tasks/{task_id}/answer", "/task-types",
-                 "/start-task", "/health"):
+    for path in (
+        "/tasks",
+        "/tasks/{task_id}",
+        "/tasks/{task_id}/answer",
+        "/task-types",
+        "/start-task",
+        "/health",
+    ):
         assert path in paths

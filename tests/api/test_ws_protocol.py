@@ -53,7 +53,9 @@ async def test_replay_without_since_sends_everything_then_complete(
     assert streams == [f"line {i}" for i in range(1, 6)]
 
 
-async def test_replay_is_byte_identical_to_live(client: httpx.AsyncClient, server: LiveServer) -> None:
+async def test_replay_is_byte_identical_to_live(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
     sid = await start(client, "chatty", count=3, pause=0.01)
     live: list[str] = []
     ws = await WS.open(server.ws_url, sid)
@@ -85,11 +87,13 @@ async def test_since_replays_only_newer_and_beyond_last_replays_nothing(
         await ws.until("task_completed")
     async with await WS.open(server.ws_url, sid, since=5) as ws:
         start_msg, items, complete = await ws.replay()
-    assert [m["seq"] for m in items][0] == 6
+    assert items[0]["seq"] == 6
     assert start_msg["count"] == len(items)
+    assert complete["last_seq"] == items[-1]["seq"]
     async with await WS.open(server.ws_url, sid, since=10_000) as ws:
         start_msg, items, complete = await ws.replay()
     assert items == [] and start_msg["count"] == 0
+    assert complete["last_seq"] == 8 + 3
 
 
 @pytest.mark.parametrize("since", ["abc", "-1", "1.5", ""])
@@ -108,8 +112,12 @@ async def test_malformed_since_gets_error_and_1008(
 async def test_unknown_session_gets_error_and_4404(server: LiveServer) -> None:
     ws = await WS.open(server.ws_url, "no-such-session")
     msg = await ws.recv()
-    assert msg == {"type": "error", "code": "session_not_found",
-                   "message": "no session no-such-session", "errors": []}
+    assert msg == {
+        "type": "error",
+        "code": "session_not_found",
+        "message": "no session no-such-session",
+        "errors": [],
+    }
     with pytest.raises(ConnectionClosed) as info:
         await ws.recv()
     assert info.value.rcvd is not None and info.value.rcvd.code == 4404
@@ -176,16 +184,22 @@ async def test_form_validation_error_keeps_request_open(
         req = await ws.until("request_user_input")
         assert [f["name"] for f in req["fields"]] == ["name", "count", "email"]
         assert req["schema"]["type"] == "object"
-        await ws.send({"type": "user_input", "values": {"name": "A", "count": "x",
-                                                        "email": "not-an-email"}})
+        await ws.send(
+            {"type": "user_input", "values": {"name": "A", "count": "x", "email": "not-an-email"}}
+        )
         err = await ws.until("error")
         assert err["code"] == "validation_error"
         assert {e["field"] for e in err["errors"]} == {"count", "email"}
         task = (await client.get(f"/tasks/{sid}")).json()
         assert task["status"] == "waiting"
         assert task["pending_request"]["request_id"] == req["request_id"]
-        await ws.send({"type": "user_input", "request_id": req["request_id"],
-                       "values": {"name": "A", "count": "3"}})
+        await ws.send(
+            {
+                "type": "user_input",
+                "request_id": req["request_id"],
+                "values": {"name": "A", "count": "3"},
+            }
+        )
         done = await ws.until("task_completed")
     assert done["result"] == {"name": "A", "count": 3, "email": None}
     assert done["values"] == {"name": "A", "count": 3, "email": None}
@@ -223,18 +237,21 @@ async def test_http_answer_same_rules(client: httpx.AsyncClient, server: LiveSer
     sid = await start(client, "confirm_once")
     async with await WS.open(server.ws_url, sid) as ws:
         req = await ws.until("request_confirmation")
-        r = await client.post(f"/tasks/{sid}/answer", json={"request_id": req["request_id"],
-                                                             "values": {"x": 1}})
+        r = await client.post(
+            f"/tasks/{sid}/answer", json={"request_id": req["request_id"], "values": {"x": 1}}
+        )
         assert r.status_code == 422 and r.json()["code"] == "validation_error"
         r = await client.post(f"/tasks/{sid}/answer", json={"request_id": req["request_id"]})
         assert r.status_code == 422
-        r = await client.post(f"/tasks/{sid}/answer", json={"request_id": req["request_id"],
-                                                             "value": True})
+        r = await client.post(
+            f"/tasks/{sid}/answer", json={"request_id": req["request_id"], "value": True}
+        )
         assert r.status_code == 200
         resolved = await ws.until("request_resolved")
         assert resolved["answered_by"]["via"] == "http"
-        r = await client.post(f"/tasks/{sid}/answer", json={"request_id": req["request_id"],
-                                                             "value": False})
+        r = await client.post(
+            f"/tasks/{sid}/answer", json={"request_id": req["request_id"], "value": False}
+        )
         assert r.status_code == 409 and r.json()["code"] == "already_answered"
     r = await client.post("/tasks/nope/answer", json={"value": True})
     assert r.status_code == 404
@@ -280,7 +297,9 @@ async def test_cancel_during_wait_resolves_request_as_cancelled(
     assert (await client.get(f"/tasks/{sid}")).json()["status"] == "cancelled"
 
 
-async def test_closing_all_tabs_does_not_cancel(client: httpx.AsyncClient, server: LiveServer) -> None:
+async def test_closing_all_tabs_does_not_cancel(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
     sid = await start(client, "confirm_once")
     async with await WS.open(server.ws_url, sid) as ws:
         await ws.until("request_confirmation")
@@ -325,7 +344,9 @@ async def test_history_trim_keeps_open_request_and_reports_truncated(
     assert items[-1]["type"] == "task_completed"
 
 
-async def test_trim_never_drops_an_open_request(client: httpx.AsyncClient, server: LiveServer) -> None:
+async def test_trim_never_drops_an_open_request(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
     sid = await start(client, "confirm_while_streaming", count=150)
     async with await WS.open(server.ws_url, sid) as ws:
         req = await ws.until("request_confirmation")

@@ -67,7 +67,10 @@ def free_socket(host: str = "127.0.0.1") -> socket.socket:
 
 @contextmanager
 def run_server(
-    data_dir: Path, *, registry: TaskRegistry | None = None, services: dict[str, Any] | None = None,
+    data_dir: Path,
+    *,
+    registry: TaskRegistry | None = None,
+    services: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
     """Start a server in a thread; stop it (gracefully) when the block ends."""
@@ -76,7 +79,10 @@ def run_server(
     settings = Settings(host=host, port=port, data_dir=data_dir, **overrides)
     app = create_app(settings, registry=registry, services=services)
     config = uvicorn.Config(
-        app, log_level="warning", ws_max_size=settings.ws_max_message_bytes, lifespan="on",
+        app,
+        log_level="warning",
+        ws_max_size=settings.ws_max_message_bytes,
+        lifespan="on",
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)

@@ -39,7 +39,7 @@ class BlockParams(BaseModel):
     seconds: float = 3600
 
 
-def make_registry() -> TaskRegistry:
+def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task type
     registry = builtin_registry()
 
     @registry.task("confirm_once", params=ConfirmParams)
@@ -47,8 +47,11 @@ def make_registry() -> TaskRegistry:
         for i in range(ctx.params.before):
             await ctx.stream(f"line {i}")
         answer = await ctx.confirm(
-            ctx.params.prompt, kind=ctx.params.kind, timeout=ctx.params.timeout,
-            default=ctx.params.default, details={"axis": "x"},
+            ctx.params.prompt,
+            kind=ctx.params.kind,
+            timeout=ctx.params.timeout,
+            default=ctx.params.default,
+            details={"axis": "x"},
         )
         return {"answer": answer}
 

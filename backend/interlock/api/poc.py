@@ -35,7 +35,11 @@ async def start_task(
 async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
     if not manager.cancel(session_id):
         raise HTTPException(400, CANNOT_CANCEL)
-    return {"session_id": session_id, "status": "cancelled", "message": "Task cancelled successfully"}
+    return {
+        "session_id": session_id,
+        "status": "cancelled",
+        "message": "Task cancelled successfully",
+    }
 
 
 @router.get("/session-info/{session_id}")
@@ -45,8 +49,12 @@ async def session_info(session_id: str, manager: Manager) -> dict[str, Any]:
         session = await manager.get(session_id)
     except TaskNotFound:
         return {
-            "session_id": session_id, "is_connected": False, "connections": 0,
-            "saved_state_messages": 0, "task_exists": False, "status": None,
+            "session_id": session_id,
+            "is_connected": False,
+            "connections": 0,
+            "saved_state_messages": 0,
+            "task_exists": False,
+            "status": None,
         }
     count = manager.bus.subscriber_count(session_id)
     return {

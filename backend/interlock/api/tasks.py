@@ -46,7 +46,9 @@ class AnswerBody(BaseModel):
 def unprocessable(errors: list[tuple[list[str | int], str]]) -> JSONResponse:
     return JSONResponse(
         status_code=422,
-        content={"detail": [{"loc": loc, "msg": msg, "type": "value_error"} for loc, msg in errors]},
+        content={
+            "detail": [{"loc": loc, "msg": msg, "type": "value_error"} for loc, msg in errors]
+        },
     )
 
 
@@ -100,9 +102,7 @@ async def list_tasks(
     out = []
     for record in records:
         session = manager.sessions.get(record.task_id)
-        out.append(
-            session_view(session, manager) if session else task_view(record, None, manager)
-        )
+        out.append(session_view(session, manager) if session else task_view(record, None, manager))
     return out
 
 
@@ -138,8 +138,9 @@ async def answer(
     client = request.client
     answerer = p.Answerer(client=f"{client.host}:{client.port}" if client else None, via="http")
     try:
-        await manager.answer(task_id, body.request_id, answerer, value=body.value,
-                             values=body.values)
+        await manager.answer(
+            task_id, body.request_id, answerer, value=body.value, values=body.values
+        )
     except TaskNotFound:
         raise HTTPException(404, f"Task not found: {task_id}") from None
     except AnswerRejected as exc:
@@ -161,6 +162,7 @@ async def artifact(task_id: str, name: str, manager: Manager) -> Response:
     if found is None:
         raise HTTPException(404, f"No artifact {name!r} for task {task_id}")
     return Response(
-        found.data, media_type=found.content_type,
+        found.data,
+        media_type=found.content_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -67,14 +67,14 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     try:
         since = _parse_since(websocket.query_params.get("since"))
     except ValueError:
-        await _refuse(websocket, "invalid_since", "since must be a non-negative integer",
-                      POLICY_VIOLATION)
+        await _refuse(
+            websocket, "invalid_since", "since must be a non-negative integer", POLICY_VIOLATION
+        )
         return
     try:
         session = await manager.get(session_id)
     except TaskNotFound:
-        await _refuse(websocket, "session_not_found", f"no session {session_id}",
-                      SESSION_NOT_FOUND)
+        await _refuse(websocket, "session_not_found", f"no session {session_id}", SESSION_NOT_FOUND)
         return
     conn = Connection(websocket, session_id, settings.ws_queue_size + settings.history_size + 2)
     attach(manager, session, conn, since)
@@ -92,9 +92,12 @@ def attach(manager: SessionManager, session: Session, conn: Connection, since: i
     pending = session.pending
     conn.deliver(
         p.StateReplayStart(
-            count=len(items), truncated=truncated, status=session.status,
+            count=len(items),
+            truncated=truncated,
+            status=session.status,
             pending_request_id=pending.request_id
-            if pending is not None and pending.seq <= session.published_seq else None,
+            if pending is not None and pending.seq <= session.published_seq
+            else None,
         ).model_dump_json()
     )
     for data in items:
@@ -104,7 +107,10 @@ def attach(manager: SessionManager, session: Session, conn: Connection, since: i
 
 
 async def _receive_loop(
-    websocket: WebSocket, manager: SessionManager, session: Session, conn: Connection,
+    websocket: WebSocket,
+    manager: SessionManager,
+    session: Session,
+    conn: Connection,
     max_bytes: int,
 ) -> None:
     while True:

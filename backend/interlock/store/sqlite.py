@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .base import Artifact, RequestRecord, StoredMessage, Store, TaskRecord, WriteBatch
+from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
 
 T = TypeVar("T")
 
@@ -79,9 +79,19 @@ def _parse_dt(value: str | None) -> datetime | None:
 
 def _task_row(t: TaskRecord) -> tuple[Any, ...]:
     return (
-        t.task_id, t.task_type, json.dumps(t.parameters), t.status, t.progress, t.message,
-        t.stage, _dt(t.created_at), _dt(t.started_at), _dt(t.completed_at),
-        json.dumps(t.result), t.error, t.last_seq,
+        t.task_id,
+        t.task_type,
+        json.dumps(t.parameters),
+        t.status,
+        t.progress,
+        t.message,
+        t.stage,
+        _dt(t.created_at),
+        _dt(t.started_at),
+        _dt(t.completed_at),
+        json.dumps(t.result),
+        t.error,
+        t.last_seq,
     )
 
 
@@ -89,13 +99,19 @@ def _task_from_row(row: sqlite3.Row) -> TaskRecord:
     created = _parse_dt(row["created_at"])
     assert created is not None
     return TaskRecord(
-        task_id=row["task_id"], task_type=row["task_type"],
-        parameters=json.loads(row["parameters"]), status=row["status"],
-        progress=row["progress"], message=row["message"], stage=row["stage"],
-        created_at=created, started_at=_parse_dt(row["started_at"]),
+        task_id=row["task_id"],
+        task_type=row["task_type"],
+        parameters=json.loads(row["parameters"]),
+        status=row["status"],
+        progress=row["progress"],
+        message=row["message"],
+        stage=row["stage"],
+        created_at=created,
+        started_at=_parse_dt(row["started_at"]),
         completed_at=_parse_dt(row["completed_at"]),
         result=json.loads(row["result"]) if row["result"] is not None else None,
-        error=row["error"], last_seq=row["last_seq"],
+        error=row["error"],
+        last_seq=row["last_seq"],
     )
 
 
@@ -162,10 +178,18 @@ class SQLiteStore(Store):
                 conn.executemany(
                     "INSERT OR REPLACE INTO requests VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [
-                        (r.request_id, r.session_id, r.seq, r.kind, r.prompt,
-                         json.dumps(r.payload), r.status, json.dumps(r.answer),
-                         json.dumps(r.answered_by) if r.answered_by is not None else None,
-                         _dt(r.resolved_at))
+                        (
+                            r.request_id,
+                            r.session_id,
+                            r.seq,
+                            r.kind,
+                            r.prompt,
+                            json.dumps(r.payload),
+                            r.status,
+                            json.dumps(r.answer),
+                            json.dumps(r.answered_by) if r.answered_by is not None else None,
+                            _dt(r.resolved_at),
+                        )
                         for r in batch.requests
                     ],
                 )
@@ -234,9 +258,14 @@ class SQLiteStore(Store):
             )
             return [
                 RequestRecord(
-                    request_id=r["request_id"], session_id=r["session_id"], seq=r["seq"],
-                    kind=r["kind"], prompt=r["prompt"], payload=json.loads(r["payload"]),
-                    status=r["status"], answer=json.loads(r["answer"]),
+                    request_id=r["request_id"],
+                    session_id=r["session_id"],
+                    seq=r["seq"],
+                    kind=r["kind"],
+                    prompt=r["prompt"],
+                    payload=json.loads(r["payload"]),
+                    status=r["status"],
+                    answer=json.loads(r["answer"]),
                     answered_by=json.loads(r["answered_by"]) if r["answered_by"] else None,
                     resolved_at=_parse_dt(r["resolved_at"]),
                 )
@@ -278,8 +307,12 @@ class SQLiteStore(Store):
             if not ids:
                 return 0
             conn.execute("BEGIN IMMEDIATE")
-            for table, col in (("messages", "session_id"), ("requests", "session_id"),
-                               ("artifacts", "task_id"), ("tasks", "task_id")):
+            for table, col in (
+                ("messages", "session_id"),
+                ("requests", "session_id"),
+                ("artifacts", "task_id"),
+                ("tasks", "task_id"),
+            ):
                 conn.executemany(f"DELETE FROM {table} WHERE {col}=?", [(i,) for i in ids])
             conn.execute("COMMIT")
             return len(ids)

@@ -68,13 +68,15 @@ async def interactive_demo(ctx: TaskContext[InteractiveParams]) -> dict[str, Any
         if attempt >= params.max_attempts:
             raise TaskFailed(error, can_retry=False, attempt=attempt)
         retry = await ctx.confirm(
-            f"Attempt {attempt} failed: {error}. Retry?", kind="retry",
+            f"Attempt {attempt} failed: {error}. Retry?",
+            kind="retry",
             details={"error": error, "attempt": attempt, "max_attempts": params.max_attempts},
         )
         if not retry:
             raise TaskFailed(error, can_retry=False, attempt=attempt)
-    if not await ctx.confirm(f"Send e-mail to {values['to_address']}?",
-                             details={"subject": values["subject"]}):
+    if not await ctx.confirm(
+        f"Send e-mail to {values['to_address']}?", details={"subject": values["subject"]}
+    ):
         raise TaskCancelled("declined")
     await ctx.progress(100, "E-mail sent", stage="done")
     await ctx.stream(f"E-mail sent to {values['to_address']}")
@@ -83,13 +85,17 @@ async def interactive_demo(ctx: TaskContext[InteractiveParams]) -> dict[str, Any
 
 def register(registry: TaskRegistry) -> None:
     for name, duration, steps in (
-        ("dummy_short", 5.0, 5), ("dummy_long", 30.0, 10), ("dummy_very_long", 120.0, 20),
+        ("dummy_short", 5.0, 5),
+        ("dummy_long", 30.0, 10),
+        ("dummy_very_long", 120.0, 20),
     ):
         registry.task(
-            name, params=_dummy_params(name, duration, steps),
+            name,
+            params=_dummy_params(name, duration, steps),
             description=f"Runs ~{duration:g} s in {steps} steps (duration/steps override)",
         )(run_dummy)
     registry.task(
-        "interactive_demo", params=InteractiveParams,
+        "interactive_demo",
+        params=InteractiveParams,
         description="Streams, asks for an e-mail form, retries failed sends, confirms, sends",
     )(interactive_demo)

@@ -39,6 +39,9 @@ class TaskType:
     #: Resources the task holds while it runs (e.g. ``axis:x``, ``controller``). Two
     #: running tasks never share one.
     resources: Callable[[BaseModel], frozenset[str]] = field(default=lambda _p: frozenset())
+    #: Extra validation that needs the app's services (e.g. soft limits of the controller):
+    #: ``check(params, services)`` raises InvalidParameters. Runs before capacity checks.
+    check: Callable[[BaseModel, dict[str, Any]], None] | None = None
 
     def validate(self, raw: dict[str, Any] | None) -> BaseModel:
         try:
@@ -76,6 +79,7 @@ class TaskRegistry:
         description: str | None = None,
         timeout: float | None = None,
         resources: Callable[[Any], Iterable[str]] | None = None,
+        check: Callable[[Any, dict[str, Any]], None] | None = None,
     ) -> Callable[[F], F]:
         """Decorator: register ``async def fn(ctx)`` as task type ``name``."""
 
@@ -89,6 +93,7 @@ class TaskRegistry:
                     description=description or (fn.__doc__ or "").strip().split("\n")[0],
                     timeout=timeout,
                     resources=(lambda p: frozenset(res(p))) if res else (lambda _p: frozenset()),
+                    check=check,
                 )
             )
             return fn

@@ -173,6 +173,8 @@ export interface InputField {
   value: unknown;
 }
 /**
+ * Reply to `ping`.
+ *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "Pong".
  */

@@ -1,0 +1,63 @@
+# Interlock: `make run` serves on http://127.0.0.1:8000, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STATIC := backend/interlock/static/index.html
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
+
+.PHONY: run test install install-test frontend chromium lint fmt bench types clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STATIC): frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && npm run build --silent
+
+frontend: $(STATIC)
+
+run: install frontend
+	$(VENV)/bin/interlock serve --host 127.0.0.1 --port 8000 --data-dir ./data
+
+chromium:
+	bash scripts/ensure-chromium.sh
+
+test: install-test frontend chromium
+	$(PY) -m pytest -q
+	cd frontend && npm run --silent check:types && npm run --silent typecheck && npm test --silent
+	$(MAKE) --no-print-directory lint
+
+lint: install-test
+	$(VENV)/bin/ruff check backend tests bench
+	$(VENV)/bin/mypy backend
+
+fmt: install-test
+	$(VENV)/bin/ruff check --fix backend tests bench
+
+types: install
+	$(PY) -m interlock.schema > frontend/src/lib/protocol.schema.json
+	cd frontend && npm run --silent gen:types
+	$(PY) -m interlock.schema --docs docs/protocol.md
+
+bench: install-test
+	$(PY) bench/fanout.py
+	$(PY) bench/stop_latency.py
+
+clean:
+	rm -rf $(VENV) backend/interlock/static frontend/node_modules data

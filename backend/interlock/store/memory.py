@@ -1,0 +1,98 @@
+"""In-memory ``Store``: nothing survives the process. For tests and throwaway servers."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from datetime import datetime
+
+from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
+
+_TERMINAL = {"completed", "failed", "cancelled", "interrupted"}
+
+
+class MemoryStore(Store):
+    """Dicts behind a lock; ``write`` applies a batch whole (it never yields half-way)."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, TaskRecord] = {}
+        self._messages: dict[str, dict[int, StoredMessage]] = {}
+        self._requests: dict[str, RequestRecord] = {}
+        self._artifacts: dict[tuple[str, str], Artifact] = {}
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def write(self, batch: WriteBatch) -> None:
+        async with self._lock:
+            seen: set[tuple[str, int]] = set()
+            for m in batch.messages:  # check first: a batch applies whole or not at all
+                key = (m.session_id, m.seq)
+                if key in seen or m.seq in self._messages.get(m.session_id, {}):
+                    raise ValueError(f"duplicate seq {m.seq} for {m.session_id}")
+                seen.add(key)
+            for task in batch.tasks:
+                self._tasks[task.task_id] = copy.deepcopy(task)
+            for m in batch.messages:
+                self._messages.setdefault(m.session_id, {})[m.seq] = m
+            for r in batch.requests:
+                self._requests[r.request_id] = copy.deepcopy(r)
+            for a in batch.artifacts:
+                self._artifacts[(a.task_id, a.name)] = a
+            for session_id, (cut, keep) in batch.trims.items():
+                box = self._messages.get(session_id, {})
+                for seq in [s for s in box if s < cut and s != keep]:
+                    del box[seq]
+
+    async def get_task(self, task_id: str) -> TaskRecord | None:
+        task = self._tasks.get(task_id)
+        return copy.deepcopy(task) if task else None
+
+    async def list_tasks(self, *, status: str | None = None, limit: int = 100) -> list[TaskRecord]:
+        tasks = [t for t in self._tasks.values() if status is None or t.status == status]
+        tasks.sort(key=lambda t: t.created_at, reverse=True)
+        return [copy.deepcopy(t) for t in tasks[:limit]]
+
+    async def unfinished_tasks(self) -> list[TaskRecord]:
+        tasks = [t for t in self._tasks.values() if t.status not in _TERMINAL]
+        return [copy.deepcopy(t) for t in sorted(tasks, key=lambda t: t.created_at)]
+
+    async def load_messages(self, session_id: str) -> list[StoredMessage]:
+        box = self._messages.get(session_id, {})
+        return [box[s] for s in sorted(box)]
+
+    async def get_requests(self, session_id: str) -> list[RequestRecord]:
+        reqs = [r for r in self._requests.values() if r.session_id == session_id]
+        return [copy.deepcopy(r) for r in sorted(reqs, key=lambda r: r.seq)]
+
+    async def get_artifact(self, task_id: str, name: str) -> Artifact | None:
+        return self._artifacts.get((task_id, name))
+
+    async def list_artifacts(self, task_id: str) -> list[tuple[str, str]]:
+        return sorted(
+            (a.name, a.content_type) for a in self._artifacts.values() if a.task_id == task_id
+        )
+
+    async def prune(self, finished_before: datetime) -> int:
+        async with self._lock:
+            doomed = [
+                t.task_id
+                for t in self._tasks.values()
+                if t.status in _TERMINAL
+                and t.completed_at is not None
+                and t.completed_at < finished_before
+            ]
+            for task_id in doomed:
+                del self._tasks[task_id]
+                self._messages.pop(task_id, None)
+                for rid in [
+                    r.request_id for r in self._requests.values() if r.session_id == task_id
+                ]:
+                    del self._requests[rid]
+                for key in [k for k in self._artifacts if k[0] == task_id]:
+                    del self._artifacts[key]
+            return len(doomed)
