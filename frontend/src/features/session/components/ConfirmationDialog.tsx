@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef } from "react";
+import { useId, useLayoutEffect, useMemo, useRef } from "react";
 
 import { DetailsTable } from "../../../components/DetailsTable";
 import type { RequestConfirmation } from "../../../lib/messages";
@@ -32,7 +32,7 @@ export function ConfirmationDialog({ request, onAnswer, busy, disabledReason }: 
     [request.request_id, request.ts, request.timeout],
   );
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     (hazard ? noRef.current : yesRef.current)?.focus();
   }, [request.request_id, hazard]);
 

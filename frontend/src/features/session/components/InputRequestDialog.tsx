@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from "react";
 
 import { SchemaFields } from "../../../components/SchemaForm";
 import { fieldsFromRequest, initialValues, toPayload, type FormValues } from "../../../lib/form-fields";
@@ -25,7 +25,7 @@ export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formE
     [request.request_id, request.ts, request.timeout],
   );
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     formRef.current?.querySelector<HTMLElement>("input, select, textarea")?.focus();
   }, [request.request_id]);
 

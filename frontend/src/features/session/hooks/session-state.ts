@@ -42,8 +42,10 @@ export interface SessionState {
   hiddenLines: number;
   progress: Progress | null;
   openRequest: RequestMessage | null;
-  /** The server's word at connect time on which request is open. */
+  /** Which request is open, per the latest request message or connect-time replay. */
   pendingRequestId: string | null;
+  /** The server's word at connect time on which request is open (checked after replay). */
+  replayPendingId: string | null;
   /** Requests this tab answered and whose resolution it awaits. */
   answering: string[];
   fieldErrors: Record<string, string>;
@@ -76,6 +78,7 @@ export const initialSessionState: SessionState = {
   progress: null,
   openRequest: null,
   pendingRequestId: null,
+  replayPendingId: null,
   answering: [],
   fieldErrors: {},
   formError: null,
@@ -224,6 +227,7 @@ function applyEvent(draft: Draft, event: SessionEvent) {
       s.replaying = true;
       s.status = event.message.status;
       s.pendingRequestId = event.message.pending_request_id;
+      s.replayPendingId = event.message.pending_request_id;
       if (event.message.truncated) {
         draft.addLine({
           kind: "marker",
@@ -235,8 +239,9 @@ function applyEvent(draft: Draft, event: SessionEvent) {
       return;
     case "replay_complete":
       s.replaying = false;
-      if (s.openRequest && s.openRequest.request_id !== s.pendingRequestId) s.openRequest = null;
-      if (!s.openRequest && s.pendingRequestId) s.openRequest = s.requests[s.pendingRequestId] ?? null;
+      s.pendingRequestId = s.replayPendingId;
+      if (s.openRequest && s.openRequest.request_id !== s.replayPendingId) s.openRequest = null;
+      if (!s.openRequest && s.replayPendingId) s.openRequest = s.requests[s.replayPendingId] ?? null;
       // An answer sent just before the connection dropped may never have arrived: let the
       // operator answer again (a duplicate is refused by the server, first answer wins).
       if (s.openRequest) s.answering = s.answering.filter((id) => id !== s.openRequest?.request_id);

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 
 import { SchemaFields } from "../../../components/SchemaForm";
 import { ApiError, errorMessage } from "../../../lib/api-client";
@@ -11,23 +11,22 @@ const NO_ERRORS: SubmitErrors = { fields: {}, form: null };
 /** Pick a task type, fill in its parameters, start it; `onStarted` gets the new session. */
 export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) => void }) {
   const { taskTypes, error: loadError } = useTaskTypes();
-  const [selected, setSelected] = useState("");
-  const [values, setValues] = useState<FormValues>({});
+  const [chosen, setChosen] = useState<string | null>(null);
+  // What was typed, for the task type it was typed for; other types start from defaults.
+  const [edited, setEdited] = useState<{ type: string; values: FormValues } | null>(null);
   const [queue, setQueue] = useState(false);
   const [errors, setErrors] = useState<SubmitErrors>(NO_ERRORS);
   const [submitting, setSubmitting] = useState(false);
 
+  const selected = chosen ?? taskTypes?.[0]?.name ?? "";
   const taskType = taskTypes?.find((t) => t.name === selected);
   const fields = useMemo(() => fieldsFromSchema(taskType?.parameters_schema), [taskType]);
+  const values = edited?.type === selected ? edited.values : initialValues(fields);
 
-  useEffect(() => {
-    if (!selected && taskTypes?.length) setSelected(taskTypes[0]!.name);
-  }, [selected, taskTypes]);
-
-  useEffect(() => {
-    setValues(initialValues(fields));
+  function choose(name: string) {
+    setChosen(name);
     setErrors(NO_ERRORS);
-  }, [fields]);
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -57,7 +56,7 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
         <form onSubmit={submit} noValidate aria-label="Start a task">
           <div className="field">
             <label htmlFor="task-type">Task type</label>
-            <select id="task-type" value={selected} onChange={(e) => setSelected(e.target.value)} disabled={submitting}>
+            <select id="task-type" value={selected} onChange={(e) => choose(e.target.value)} disabled={submitting}>
               {taskTypes.map((t) => (
                 <option key={t.name} value={t.name}>
                   {t.name}
@@ -72,7 +71,7 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
               fields={fields}
               values={values}
               errors={errors.fields}
-              onChange={(name, value) => setValues((prev) => ({ ...prev, [name]: value }))}
+              onChange={(name, value) => setEdited({ type: selected, values: { ...values, [name]: value } })}
             />
           </fieldset>
           <label className="checkbox">

@@ -1,0 +1,43 @@
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+
+import { reply, stubFetch } from "../../../test/fetch-stub";
+import { HardwarePanel } from "./HardwarePanel";
+
+const hardware = {
+  controller: "simulated",
+  axes: [
+    { id: "x", name: "X (lateral)", unit: "um", position: 12.5, moving: true, min: -5000, max: 5000 },
+    { id: "y", name: "Y", unit: "um", position: 0, moving: false, min: -5000, max: 5000 },
+  ],
+};
+
+describe("HardwarePanel", () => {
+  it("shows each axis with position, motion and limits", async () => {
+    stubFetch({ "GET /hardware": hardware });
+    render(<HardwarePanel />);
+    const x = await screen.findByRole("row", { name: /axis x/ });
+    expect(within(x).getByText("12.5 um")).toBeInTheDocument();
+    expect(within(x).getByText("moving")).toBeInTheDocument();
+    expect(within(x).getByText("-5000 … 5000 um")).toBeInTheDocument();
+    expect(within(screen.getByRole("row", { name: /axis y/ })).getByText("idle")).toBeInTheDocument();
+    expect(screen.getByText("controller: simulated")).toBeInTheDocument();
+  });
+
+  it("sends a software stop and says it is not an emergency stop", async () => {
+    const { calls } = stubFetch({ "GET /hardware": hardware, "POST /hardware/stop": { stopped: ["x", "y"] } });
+    render(<HardwarePanel />);
+    expect(screen.getByText(/not an emergency stop/)).toBeInTheDocument();
+    await userEvent.setup().click(screen.getByRole("button", { name: "Stop All Axes" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/hardware/stop")).toBe(true));
+    expect(await screen.findByText(/Stop sent/)).toBeInTheDocument();
+  });
+
+  it("reports a failed stop", async () => {
+    stubFetch({ "GET /hardware": hardware, "POST /hardware/stop": reply(503, { detail: "controller offline" }) });
+    render(<HardwarePanel />);
+    await userEvent.setup().click(screen.getByRole("button", { name: "Stop All Axes" }));
+    expect(await screen.findByText("Stop failed: controller offline")).toBeInTheDocument();
+  });
+});

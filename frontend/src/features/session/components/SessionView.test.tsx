@@ -1,0 +1,245 @@
+import { act, render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it } from "vitest";
+
+import { fakeSocketServer, frames, type FakeSocketServer, type FakeWebSocket } from "../../../test/fake-websocket";
+import { stubFetch, task } from "../../../test/fetch-stub";
+import { WebSocketFactoryContext } from "../hooks/use-session";
+import { SessionView } from "./SessionView";
+
+let server: FakeSocketServer;
+
+function renderSession(sessionId = "s1") {
+  server = fakeSocketServer();
+  render(
+    <WebSocketFactoryContext.Provider value={server.createSocket}>
+      <SessionView sessionId={sessionId} />
+    </WebSocketFactoryContext.Provider>,
+  );
+  return server;
+}
+
+/** Accept the connection and replay `history` as the server does on connect. */
+function connectWith(socket: FakeWebSocket, history: Array<{ seq: number }>, pending: string | null = null, status = "running") {
+  act(() => {
+    socket
+      .accept()
+      .deliver(
+        frames.replayStart({ count: history.length, status, pending_request_id: pending }),
+        ...history,
+        frames.replayComplete(history.at(-1)?.seq ?? 0),
+      );
+  });
+}
+
+function live(socket: FakeWebSocket, ...frameList: unknown[]) {
+  act(() => {
+    socket.deliver(...frameList);
+  });
+}
+
+const otherTab = { connection_id: "c2", client: "127.0.0.1:50123", user: null, via: "websocket" };
+
+describe("SessionView", () => {
+  beforeEach(() => {
+    frames.resetSeq();
+    stubFetch({ "GET /tasks/s1": task() });
+  });
+
+  it("connects to the session's socket and shows the connection state", async () => {
+    renderSession();
+    expect(server.latest().url).toBe("ws://localhost:3000/ws/s1");
+    const indicator = screen.getByRole("status", { name: "connection" });
+    expect(indicator).toHaveTextContent("connecting");
+    connectWith(server.latest(), []);
+    expect(indicator).toHaveTextContent("connected");
+    expect(await screen.findByRole("heading", { name: "interactive_demo" })).toBeInTheDocument();
+  });
+
+  it("shows progress with stage and message on the progress bar", async () => {
+    renderSession();
+    connectWith(server.latest(), [frames.progress(40, { stage: "preparing", message: "step 2/5" })]);
+    const bar = await screen.findByRole("progressbar", { name: "Task progress" });
+    await waitFor(() => expect(bar).toHaveAttribute("aria-valuenow", "40"));
+    expect(screen.getByText("preparing")).toBeInTheDocument();
+    expect(screen.getByText("step 2/5")).toBeInTheDocument();
+  });
+
+  it("asks a confirmation in a labelled dialog and sends the answer with its request id", async () => {
+    const user = userEvent.setup();
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, [frames.confirmation("r1", "Send e-mail to a@b.c?", { details: { subject: "Hi" } })], "r1", "waiting");
+    const dialog = await screen.findByRole("dialog", { name: "Send e-mail to a@b.c?" });
+    expect(within(dialog).getByRole("row", { name: "Subject Hi" })).toBeInTheDocument();
+    expect(within(dialog).getByRole("button", { name: "Yes" })).toHaveFocus();
+
+    await user.click(within(dialog).getByRole("button", { name: "Yes" }));
+    expect(socket.sent).toEqual([{ type: "confirm", value: true, request_id: "r1" }]);
+    expect(within(dialog).getByRole("button", { name: "Yes" })).toBeDisabled();
+
+    live(socket, frames.resolved("r1", { value: true, answered_by: { ...otherTab, connection_id: "me" } }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    expect(screen.queryByText(/Answered by/)).not.toBeInTheDocument();
+  });
+
+  it("marks a hazard, and never focuses Yes", async () => {
+    renderSession();
+    connectWith(
+      server.latest(),
+      [frames.confirmation("r1", "Move x by 100 um?", { kind: "hazard", details: { axis: "x", distance: 100 } })],
+      "r1",
+    );
+    const dialog = await screen.findByRole("dialog", { name: "Move x by 100 um?" });
+    expect(within(dialog).getByText("Hazard: hardware will move")).toBeInTheDocument();
+    expect(within(dialog).getByRole("button", { name: "No" })).toHaveFocus();
+  });
+
+  it("counts down when the request has a timeout", async () => {
+    renderSession();
+    const ts = new Date().toISOString();
+    connectWith(server.latest(), [frames.confirmation("r1", "Go?", { timeout: 30, ts, default: false })], "r1");
+    const timer = await screen.findByRole("timer");
+    expect(timer).toHaveTextContent(/^(30|29) s left to answer — then the default answer “No” is used\.$/);
+  });
+
+  it("builds the input form from the request, and keeps what was typed when the server rejects a field", async () => {
+    const user = userEvent.setup();
+    renderSession();
+    const socket = server.latest();
+    connectWith(
+      socket,
+      [
+        frames.input(
+          "r1",
+          "Compose the e-mail",
+          [
+            { name: "subject", description: "Subject of the email" },
+            { name: "to_address", description: "Recipient email address", type: "email" },
+          ],
+          { properties: { subject: { type: "string" }, to_address: { type: "string", format: "email" } } },
+        ),
+      ],
+      "r1",
+    );
+    const dialog = await screen.findByRole("dialog", { name: "Compose the e-mail" });
+    await user.type(within(dialog).getByLabelText(/Subject of the email/), "Hello");
+    await user.type(within(dialog).getByLabelText(/Recipient email address/), "nope");
+    await user.click(within(dialog).getByRole("button", { name: "Submit" }));
+    expect(socket.sent).toEqual([{ type: "user_input", values: { subject: "Hello", to_address: "nope" }, request_id: "r1" }]);
+
+    live(socket, frames.error("validation_error", "invalid answer", [{ field: "to_address", message: "value is not a valid email address" }]));
+    const address = within(dialog).getByLabelText(/Recipient email address/);
+    expect(await within(dialog).findByText("value is not a valid email address")).toBeInTheDocument();
+    expect(address).toHaveAttribute("aria-invalid", "true");
+    expect(address).toHaveValue("nope");
+    expect(within(dialog).getByLabelText(/Subject of the email/)).toHaveValue("Hello");
+    expect(address).toBeEnabled();
+  });
+
+  it("closes the dialog and says who answered when another tab answers", async () => {
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, [frames.confirmation("r1", "Proceed?")], "r1");
+    await screen.findByRole("dialog", { name: "Proceed?" });
+    live(socket, frames.resolved("r1", { value: false, answered_by: otherTab }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    expect(screen.getByText("Answered by 127.0.0.1 (another tab): No — “Proceed?”")).toBeInTheDocument();
+  });
+
+  it("says when a request timed out", async () => {
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, [frames.confirmation("r1", "Proceed?", { timeout: 5 })], "r1");
+    await screen.findByRole("dialog");
+    live(socket, frames.resolved("r1", { reason: "timeout", value: false, answered_by: { connection_id: null, client: null, user: null, via: "server" } }));
+    expect(await screen.findByText(/timed out without an answer; the default was used: No/)).toBeInTheDocument();
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+
+  it("reconnects with since and shows each line once", async () => {
+    renderSession();
+    connectWith(server.latest(), [frames.stream("one", 1), frames.stream("two", 2)]);
+    const log = await screen.findByRole("log", { name: "Stream output" });
+    await within(log).findByText("two");
+
+    act(() => server.latest().drop(1006));
+    expect(screen.getByRole("status", { name: "connection" })).toHaveTextContent("reconnecting");
+
+    await waitFor(() => expect(server.sockets).toHaveLength(2));
+    expect(server.latest().since).toBe("2");
+    connectWith(server.latest(), [frames.stream("two", 2), frames.stream("three", 3)]);
+    live(server.latest(), frames.stream("three", 3), frames.stream("four", 4));
+
+    await within(log).findByText("four");
+    expect(within(log).getAllByText(/^(one|two|three|four)$/).map((el) => el.lastChild?.textContent)).toEqual(["one", "two", "three", "four"]);
+    expect(screen.getByRole("status", { name: "connection" })).toHaveTextContent("connected");
+  });
+
+  it("shows the same open prompt after a reload (a fresh full replay)", async () => {
+    renderSession();
+    connectWith(server.latest(), [frames.stream("a"), frames.confirmation("r1", "Still there?")], "r1", "waiting");
+    expect(await screen.findByRole("dialog", { name: "Still there?" })).toBeInTheDocument();
+    expect(screen.getByRole("status", { name: "task status" })).toHaveTextContent("waiting");
+  });
+
+  it("cancels over the socket", async () => {
+    const user = userEvent.setup();
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, []);
+    await user.click(screen.getByRole("button", { name: "Cancel Task" }));
+    expect(socket.sent).toEqual([{ type: "cancel" }]);
+  });
+
+  it("cancels over HTTP while the socket is down", async () => {
+    const user = userEvent.setup();
+    const { calls } = stubFetch({ "GET /tasks/s1": task(), "DELETE /tasks/s1": { status: "cancelled" } });
+    renderSession();
+    await user.click(screen.getByRole("button", { name: "Cancel Task" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.path === "/tasks/s1")).toBe(true));
+  });
+
+  it("clears the stream on request", async () => {
+    const user = userEvent.setup();
+    renderSession();
+    connectWith(server.latest(), [frames.stream("noise")]);
+    const log = await screen.findByRole("log", { name: "Stream output" });
+    await within(log).findByText("noise");
+    await user.click(screen.getByRole("button", { name: "Clear Stream" }));
+    expect(within(log).queryByText("noise")).not.toBeInTheDocument();
+  });
+
+  it("shows the result, plots its series, and links the artifacts", async () => {
+    stubFetch({
+      "GET /tasks/s1": task({
+        status: "completed",
+        artifacts: [{ name: "scan.csv", url: "/tasks/s1/artifacts/scan.csv", content_type: "text/csv" }],
+      }),
+    });
+    renderSession();
+    connectWith(
+      server.latest(),
+      [frames.completed({ scan: { x: [0, 1, 2], y: [0.2, 0.9, 0.4] }, position: 1.5 }, { subject: "Hi" })],
+      null,
+      "completed",
+    );
+    expect(await screen.findByRole("heading", { name: "Completed" })).toBeInTheDocument();
+    expect(await screen.findByRole("figure", { name: "Plot of scan" })).toBeInTheDocument();
+    expect(screen.getByText(/3 points, peak y = 0.9 at x = 1/)).toBeInTheDocument();
+    expect(screen.getByRole("row", { name: "Position 1.5" })).toBeInTheDocument();
+    expect(screen.getByRole("row", { name: "Subject Hi" })).toBeInTheDocument();
+    expect(await screen.findByRole("link", { name: "scan.csv" })).toHaveAttribute("href", "/tasks/s1/artifacts/scan.csv");
+    expect(screen.getByRole("button", { name: "Cancel Task" })).toBeDisabled();
+  });
+
+  it("says so when the session does not exist, and stops reconnecting", async () => {
+    renderSession("nope");
+    act(() => {
+      server.latest().accept().deliver(frames.error("session_not_found", "no session nope"));
+      server.latest().drop(4404);
+    });
+    expect(await screen.findByRole("heading", { name: "Session not found" })).toBeInTheDocument();
+    expect(server.sockets).toHaveLength(1);
+  });
+});

@@ -1,0 +1,118 @@
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+import { reply, stubFetch, type StubRequest } from "../../../test/fetch-stub";
+import { StartTaskForm } from "./StartTaskForm";
+
+const taskTypes = [
+  {
+    name: "interactive_demo",
+    description: "Streams, asks for an e-mail form",
+    parameters_schema: {
+      type: "object",
+      properties: {
+        stream_count: { title: "Stream Count", type: "integer", default: 5, minimum: 0, description: "Messages streamed" },
+        delay: { title: "Delay", type: "number", default: 0.5 },
+      },
+    },
+  },
+  {
+    name: "axis_movement",
+    description: "Moves one axis",
+    parameters_schema: {
+      type: "object",
+      $defs: { Mode: { enum: ["relative", "absolute"], type: "string", title: "Mode" } },
+      properties: {
+        axis: { title: "Axis", type: "string", enum: ["x", "y"] },
+        mode: { $ref: "#/$defs/Mode", default: "relative" },
+        distance: { title: "Distance", type: "number" },
+        confirm: { title: "Confirm", type: "boolean", default: true },
+      },
+      required: ["axis", "distance"],
+    },
+  },
+];
+
+const created = { task_id: "t1", session_id: "t1", status: "running", message: null, status_url: "/tasks/t1", ws_url: "/ws/t1" };
+
+describe("StartTaskForm", () => {
+  let posted: StubRequest[];
+
+  beforeEach(() => {
+    posted = [];
+    stubFetch({
+      "GET /task-types": taskTypes,
+      "POST /tasks": (request: StubRequest) => {
+        posted.push(request);
+        return reply(202, created);
+      },
+    });
+  });
+
+  it("builds the parameter form from the selected task type's schema with its defaults", async () => {
+    render(<StartTaskForm onStarted={() => {}} />);
+    const count = await screen.findByLabelText(/Stream Count/);
+    expect(count).toHaveValue(5);
+    expect(screen.getByLabelText(/stream_count/)).toBe(count);
+    expect(screen.getByLabelText("Delay")).toHaveValue(0.5);
+    expect(screen.getByText("Messages streamed")).toBeInTheDocument();
+
+    await userEvent.setup().selectOptions(screen.getByLabelText("Task type"), "axis_movement");
+    expect(screen.getByLabelText(/Axis/)).toHaveDisplayValue("x");
+    expect(screen.getByLabelText(/Mode/)).toHaveDisplayValue("relative");
+    expect(screen.getByLabelText("Confirm")).toBeChecked();
+    expect(screen.queryByLabelText(/Stream Count/)).not.toBeInTheDocument();
+  });
+
+  it("starts the task with typed parameters and hands over the new session", async () => {
+    const user = userEvent.setup();
+    const onStarted = vi.fn();
+    render(<StartTaskForm onStarted={onStarted} />);
+    const count = await screen.findByLabelText(/Stream Count/);
+    await user.clear(count);
+    await user.type(count, "3");
+    await user.clear(screen.getByLabelText("Delay"));
+    await user.type(screen.getByLabelText("Delay"), "0");
+    await user.click(screen.getByRole("button", { name: "Start Task" }));
+    await waitFor(() => expect(onStarted).toHaveBeenCalledWith(created));
+    expect(posted[0]?.body).toEqual({ task_type: "interactive_demo", parameters: { stream_count: 3, delay: 0 } });
+  });
+
+  it("shows the server's validation messages next to their fields", async () => {
+    stubFetch({
+      "GET /task-types": taskTypes,
+      "POST /tasks": reply(422, {
+        detail: [{ loc: ["body", "parameters", "stream_count"], msg: "Input should be greater than or equal to 0", type: "value_error" }],
+      }),
+    });
+    const user = userEvent.setup();
+    const onStarted = vi.fn();
+    render(<StartTaskForm onStarted={onStarted} />);
+    const count = await screen.findByLabelText(/Stream Count/);
+    await user.clear(count);
+    await user.type(count, "-1");
+    await user.click(screen.getByRole("button", { name: "Start Task" }));
+    expect(await screen.findByText("Input should be greater than or equal to 0")).toBeInTheDocument();
+    expect(count).toHaveAttribute("aria-invalid", "true");
+    expect(count).toHaveValue(-1);
+    expect(onStarted).not.toHaveBeenCalled();
+  });
+
+  it("explains a refusal that is not about one field (409: busy)", async () => {
+    stubFetch({ "GET /task-types": taskTypes, "POST /tasks": reply(409, { detail: "A task is already running: abc" }) });
+    render(<StartTaskForm onStarted={() => {}} />);
+    await screen.findByLabelText(/Stream Count/);
+    await userEvent.setup().click(screen.getByRole("button", { name: "Start Task" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("A task is already running: abc");
+  });
+
+  it("asks to queue when the box is ticked", async () => {
+    const user = userEvent.setup();
+    render(<StartTaskForm onStarted={() => {}} />);
+    await screen.findByLabelText(/Stream Count/);
+    await user.click(screen.getByLabelText(/Queue it/));
+    await user.click(screen.getByRole("button", { name: "Start Task" }));
+    await waitFor(() => expect(posted[0]?.body).toMatchObject({ queue: true }));
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+
+import { fieldsFromRequest, fieldsFromSchema, initialValues, toPayload } from "./form-fields";
+
+// What pydantic emits for a model with an enum, a Literal, an Optional and defaults.
+const schema = {
+  title: "MoveParams",
+  type: "object",
+  $defs: { Mode: { enum: ["relative", "absolute"], title: "Mode", type: "string" } },
+  properties: {
+    axis: { title: "Axis", type: "string", enum: ["x", "y", "z"], description: "Which axis" },
+    mode: { $ref: "#/$defs/Mode", default: "relative" },
+    distance: { title: "Distance", type: "number", minimum: -1000, maximum: 1000 },
+    speed: { anyOf: [{ type: "number", exclusiveMinimum: 0 }, { type: "null" }], default: null, title: "Speed" },
+    steps: { title: "Steps", type: "integer", default: 5 },
+    dry_run: { title: "Dry Run", type: "boolean", default: true },
+    to: { title: "To", type: "string", format: "email" },
+    points: { title: "Points", type: "array", items: { type: "number" } },
+  },
+  required: ["axis", "distance"],
+};
+
+describe("fieldsFromSchema", () => {
+  const fields = fieldsFromSchema(schema);
+  const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
+
+  it("keeps property order and labels by title", () => {
+    expect(fields.map((f) => f.name)).toEqual(["axis", "mode", "distance", "speed", "steps", "dry_run", "to", "points"]);
+    expect(byName.dry_run!.label).toBe("Dry Run");
+  });
+
+  it("maps JSON Schema types to input kinds", () => {
+    expect(byName.axis).toMatchObject({ kind: "enum", options: ["x", "y", "z"], required: true, description: "Which axis" });
+    expect(byName.mode).toMatchObject({ kind: "enum", options: ["relative", "absolute"], default: "relative" });
+    expect(byName.distance).toMatchObject({ kind: "number", minimum: -1000, maximum: 1000, required: true });
+    expect(byName.speed).toMatchObject({ kind: "number", required: false, default: null });
+    expect(byName.steps).toMatchObject({ kind: "integer", default: 5 });
+    expect(byName.dry_run).toMatchObject({ kind: "boolean", default: true });
+    expect(byName.to!.kind).toBe("email");
+    expect(byName.points!.kind).toBe("json");
+  });
+
+  it("starts from the defaults, and a required enum from its first option", () => {
+    expect(initialValues(fields)).toEqual({
+      axis: "x",
+      mode: "relative",
+      distance: "",
+      speed: "",
+      steps: "5",
+      dry_run: true,
+      to: "",
+      points: "",
+    });
+  });
+});
+
+describe("toPayload", () => {
+  const fields = fieldsFromSchema(schema);
+
+  it("converts typed text to JSON values and leaves empty inputs out", () => {
+    const values = { ...initialValues(fields), distance: "100", speed: "", points: "[1, 2.5]", dry_run: false };
+    expect(toPayload(fields, values)).toEqual({
+      axis: "x",
+      mode: "relative",
+      distance: 100,
+      steps: 5,
+      dry_run: false,
+      points: [1, 2.5],
+    });
+  });
+
+  it("sends what does not parse as typed, for the server to explain", () => {
+    const values = { ...initialValues(fields), distance: "abc", points: "[oops" };
+    expect(toPayload(fields, values)).toMatchObject({ distance: "abc", points: "[oops" });
+  });
+});
+
+describe("fieldsFromRequest", () => {
+  it("labels by description (else name) and takes the kind from the schema", () => {
+    const fields = fieldsFromRequest(
+      [
+        { name: "subject", description: "Subject of the email", type: "string", value: null, required: true },
+        { name: "to_address", description: "", type: "email", value: null, required: true },
+        { name: "count", description: "How many", type: "integer", value: 3, required: false },
+      ],
+      {
+        properties: {
+          subject: { type: "string", description: "Subject of the email" },
+          to_address: { type: "string", format: "email" },
+        },
+      },
+    );
+    expect(fields.map((f) => [f.label, f.kind])).toEqual([
+      ["Subject of the email", "text"],
+      ["to_address", "email"],
+      ["How many", "integer"],
+    ]);
+    expect(initialValues(fields)).toEqual({ subject: "", to_address: "", count: "3" });
+  });
+});

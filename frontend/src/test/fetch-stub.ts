@@ -1,0 +1,70 @@
+/**
+ * Stands in for the server's REST API: `stubFetch({"GET /tasks": [...]})` replaces the
+ * global fetch (a browser API, not our code) with routes keyed by method and path.
+ */
+import { vi } from "vitest";
+
+export interface StubRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+type Handler = unknown | ((request: StubRequest) => unknown);
+
+/** A non-2xx reply: `reply(422, {detail: [...]})`. */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+export function reply(status: number, body: unknown): Reply {
+  return new Reply(status, body);
+}
+
+export function stubFetch(routes: Record<string, Handler>) {
+  const calls: StubRequest[] = [];
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input), "http://console.test");
+    const method = (init?.method ?? "GET").toUpperCase();
+    const request: StubRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      body: typeof init?.body === "string" ? JSON.parse(init.body) : undefined,
+    };
+    calls.push(request);
+    const key = `${method} ${url.pathname}`;
+    if (!(key in routes)) return new Response(JSON.stringify({ detail: "Not Found" }), { status: 404 });
+    const handler = routes[key];
+    const result = typeof handler === "function" ? (handler as (r: StubRequest) => unknown)(request) : handler;
+    const { status, body } = result instanceof Reply ? result : { status: 200, body: result };
+    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+  });
+  vi.stubGlobal("fetch", fetchMock);
+  return { calls, fetchMock };
+}
+
+export function task(overrides: Record<string, unknown> = {}) {
+  return {
+    task_id: "s1",
+    session_id: "s1",
+    task_type: "interactive_demo",
+    parameters: {},
+    status: "running",
+    progress: 0,
+    message: null,
+    stage: null,
+    created_at: "2024-01-01T10:00:00+00:00",
+    started_at: null,
+    completed_at: null,
+    result: null,
+    error: null,
+    pending_request: null,
+    artifacts: [],
+    ...overrides,
+  };
+}
