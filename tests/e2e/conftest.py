@@ -1,0 +1,147 @@
+"""Browser tests: a real ``interlock serve`` in a subprocess, driven by Debian's Chromium.
+
+The console must be built first (``make frontend``); Chromium must be at /usr/bin/chromium
+(``make chromium``). Neither is skipped when missing: the tests fail and say why.
+Set INTERLOCK_SCREENSHOTS=1 to (re)write docs/screenshots/*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC_INDEX = ROOT / "backend" / "interlock" / "static" / "index.html"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@dataclass
+class Console:
+    """A running server: where it is, and a REST client for setting up and checking."""
+
+    url: str
+    http: httpx.Client
+
+    def start(self, task_type: str, **parameters: Any) -> str:
+        """Start a task over REST; returns its session id."""
+        response = self.http.post("/tasks", json={"task_type": task_type, "parameters": parameters})
+        assert response.status_code == 202, response.text
+        session_id: str = response.json()["session_id"]
+        return session_id
+
+    def session_url(self, session_id: str) -> str:
+        return f"{self.url}/sessions/{session_id}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"interlock serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"interlock serve did not become healthy:\n{log.read_text()}")
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    """``python -m interlock serve`` on a free port with a fresh data directory."""
+    if not STATIC_INDEX.is_file():
+        pytest.fail("the console is not built: run `make frontend` (npm run build in frontend/)")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "interlock", "serve", "--port", str(port),
+               "--data-dir", str(tmp_path / "data")]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        _wait_healthy(url, process, log)
+        with httpx.Client(base_url=url, timeout=10) as http:
+            yield Console(url, http)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Any]:
+    """Opens pages in separate browser contexts (separate tabs' worth of state)."""
+    contexts = []
+
+    def open_page() -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                      reduced_motion="reduce")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Any) -> Page:
+    opened: Page = new_page()
+    return opened
+
+
+def screenshot(target: Page | Locator, name: str) -> None:
+    """Save docs/screenshots/<name>.png, only when INTERLOCK_SCREENSHOTS=1."""
+    if os.environ.get("INTERLOCK_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    if isinstance(target, Page):
+        target.screenshot(path=path, full_page=True, animations="disabled")
+    else:
+        target.screenshot(path=path, animations="disabled")

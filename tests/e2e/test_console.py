@@ -1,0 +1,204 @@
+"""The operator console in a real browser against a real server: the POC's flows, end to end."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from .conftest import Console, screenshot
+
+FORM = "Compose the e-mail"
+ADDRESS = "lab@example.com"
+FAST_DEMO = {"stream_count": 3, "delay": 0, "fail_attempts": 1}
+# Every tab of these tests connects from the loopback address.
+ANSWERED_ELSEWHERE = r"Answered by 127\.0\.0\.1 \(another tab\)"
+
+
+def compose_dialog(page: Page) -> Locator:
+    return page.get_by_role("dialog", name=FORM)
+
+
+def fill_email(dialog: Locator, to_address: str = ADDRESS) -> None:
+    dialog.get_by_label("Subject of the email").fill("Alignment report")
+    dialog.get_by_label("Body of the email").fill("Fibre coupled at 0.93.")
+    dialog.get_by_label("Recipient email address").fill(to_address)
+
+
+def retry_dialog(page: Page) -> Locator:
+    return page.get_by_role("dialog", name=re.compile(r"Attempt 1 failed.*Retry\?"))
+
+
+def send_dialog(page: Page, to_address: str = ADDRESS) -> Locator:
+    return page.get_by_role("dialog", name=f"Send e-mail to {to_address}?")
+
+
+def task_status(page: Page) -> Locator:
+    return page.get_by_role("status", name="task status")
+
+
+def connection(page: Page) -> Locator:
+    return page.get_by_role("status", name="connection")
+
+
+def test_interactive_demo_runs_to_completion_in_the_browser(page: Page, console: Console) -> None:
+    page.goto(console.url)
+    page.get_by_label("Task type").select_option("interactive_demo")
+    page.get_by_label("stream_count").fill("3")
+    page.get_by_label("delay").fill("0")
+    page.get_by_label("fail_attempts").fill("1")
+    expect(page.get_by_role("button", name="Start Task")).to_be_enabled()
+    screenshot(page, "start")
+    page.get_by_role("button", name="Start Task").click()
+
+    expect(page).to_have_url(re.compile(r"/sessions/[\w-]+$"))
+    expect(connection(page)).to_have_text("connected")
+    dialog = compose_dialog(page)
+    expect(dialog).to_be_visible()
+    fill_email(dialog)
+    screenshot(page, "form")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(dialog).to_be_hidden()
+
+    retry = retry_dialog(page)
+    expect(retry).to_be_visible()
+    retry.get_by_role("button", name="Yes").click()
+
+    send = send_dialog(page)
+    expect(send).to_be_visible()
+    expect(send.get_by_role("row", name="Subject Alignment report")).to_be_visible()
+    screenshot(page, "confirmation")
+    send.get_by_role("button", name="Yes").click()
+
+    expect(task_status(page)).to_have_text("completed")
+    expect(page.get_by_role("heading", name="Completed")).to_be_visible()
+    expect(page.get_by_role("row", name=f"To address {ADDRESS}")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Task progress")).to_have_attribute(
+        "aria-valuenow", "100"
+    )
+    stream = page.get_by_role("log", name="Stream output")
+    expect(stream.get_by_text("Processing email step 3/3...")).to_be_visible()
+    failure = "Attempt 1/3 failed: Simulated sending failure (attempt 1)"
+    expect(stream.get_by_text(failure)).to_be_visible()
+    expect(stream.get_by_text(f"E-mail sent to {ADDRESS}")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    screenshot(page, "session")
+
+
+def test_an_invalid_email_gets_a_field_error_and_keeps_the_form(
+    page: Page, console: Console
+) -> None:
+    page.goto(console.session_url(console.start("interactive_demo", **FAST_DEMO)))
+    dialog = compose_dialog(page)
+    fill_email(dialog, to_address="not-an-address")
+    dialog.get_by_role("button", name="Submit").click()
+
+    address = dialog.get_by_label("Recipient email address")
+    expect(dialog.get_by_text(re.compile("not a valid email address"))).to_be_visible()
+    expect(address).to_have_attribute("aria-invalid", "true")
+    expect(address).to_have_value("not-an-address")
+    expect(dialog.get_by_label("Subject of the email")).to_have_value("Alignment report")
+
+    address.fill(ADDRESS)
+    dialog.get_by_role("button", name="Submit").click()
+    expect(retry_dialog(page)).to_be_visible()
+
+
+def test_an_answer_in_one_tab_closes_the_dialog_in_the_other(
+    new_page: Any, console: Console
+) -> None:
+    url = console.session_url(console.start("interactive_demo", **FAST_DEMO))
+    first: Page = new_page()
+    second: Page = new_page()
+    first.goto(url)
+    second.goto(url)
+    fill_email(compose_dialog(first))
+    compose_dialog(first).get_by_role("button", name="Submit").click()
+
+    # The form was answered in the first tab: the second says so.
+    expect(compose_dialog(second)).to_be_hidden()
+    expect(second.get_by_text(re.compile(rf"{ANSWERED_ELSEWHERE}.*{FORM}"))).to_be_visible()
+    expect(first.get_by_role("log", name="Notices")).not_to_contain_text("Answered by")
+
+    expect(retry_dialog(first)).to_be_visible()
+    expect(retry_dialog(second)).to_be_visible()
+    second.get_by_role("button", name="Yes").click()
+
+    expect(retry_dialog(first)).to_be_hidden()
+    notice = first.get_by_text(re.compile(rf"{ANSWERED_ELSEWHERE}: Yes — .Attempt 1"))
+    expect(notice).to_be_visible()
+    expect(second.get_by_role("log", name="Notices")).not_to_contain_text("Attempt 1")
+    # Both tabs move on to the next prompt.
+    expect(send_dialog(first)).to_be_visible()
+    expect(send_dialog(second)).to_be_visible()
+
+
+def test_a_reload_mid_prompt_shows_the_same_prompt(page: Page, console: Console) -> None:
+    page.goto(console.session_url(console.start("interactive_demo", **FAST_DEMO)))
+    expect(compose_dialog(page)).to_be_visible()
+    stream = page.get_by_role("log", name="Stream output")
+    expect(stream.get_by_text("Processing email step 3/3...")).to_be_visible()
+
+    page.reload()
+    dialog = compose_dialog(page)
+    expect(dialog).to_be_visible()
+    expect(connection(page)).to_have_text("connected")
+    expect(task_status(page)).to_have_text("waiting")
+    # The replay rebuilt the stream exactly once.
+    expect(stream.get_by_text("Task started!")).to_have_count(1)
+    expect(stream.get_by_text("Processing email step 3/3...")).to_have_count(1)
+
+    fill_email(dialog)
+    dialog.get_by_role("button", name="Submit").click()
+    retry = retry_dialog(page)
+    expect(retry).to_be_visible()
+
+    page.reload()
+    expect(retry_dialog(page)).to_be_visible()
+    retry_dialog(page).get_by_role("button", name="Yes").click()
+    send_dialog(page).get_by_role("button", name="Yes").click()
+    expect(task_status(page)).to_have_text("completed")
+
+
+def test_the_task_list_shows_who_is_waiting_and_opens_the_session(
+    page: Page, console: Console
+) -> None:
+    session_id = console.start("interactive_demo", **FAST_DEMO)
+    page.goto(console.url)
+    row = page.get_by_role("row", name=re.compile(session_id))
+    expect(row.get_by_text(f"waiting for operator: {FORM}")).to_be_visible()
+    expect(row.get_by_text("waiting", exact=True)).to_be_visible()
+    row.get_by_role("link").click()
+    expect(page).to_have_url(console.session_url(session_id))
+    expect(compose_dialog(page)).to_be_visible()
+
+
+def test_a_running_task_can_be_cancelled(page: Page, console: Console) -> None:
+    page.goto(console.url)
+    page.get_by_label("Task type").select_option("dummy_long")
+    page.get_by_label("duration").fill("60")
+    page.get_by_label("steps").fill("60")
+    page.get_by_role("button", name="Start Task").click()
+
+    expect(task_status(page)).to_have_text("running")
+    stream = page.get_by_role("log", name="Stream output")
+    expect(stream.get_by_text("Step 1/60 completed")).to_be_visible()
+    page.get_by_role("button", name="Cancel Task").click()
+
+    expect(task_status(page)).to_have_text("cancelled")
+    expect(page.get_by_role("heading", name="Cancelled")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel Task")).to_be_disabled()
+    session_id = page.url.rsplit("/", 1)[1]
+    assert console.http.get(f"/tasks/{session_id}").json()["status"] == "cancelled"
+
+
+def test_start_form_shows_server_validation_next_to_the_field(page: Page, console: Console) -> None:
+    page.goto(console.url)
+    page.get_by_label("Task type").select_option("interactive_demo")
+    page.get_by_label("stream_count").fill("-1")
+    page.get_by_role("button", name="Start Task").click()
+    field = page.get_by_label("stream_count")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text(re.compile("greater than or equal to 0"))).to_be_visible()
+    expect(page).to_have_url(console.url + "/")
