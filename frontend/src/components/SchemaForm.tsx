@@ -25,7 +25,8 @@ export function SchemaFields({ fields, values, onChange, errors = {}, disabled =
       {fields.map((field) => {
         const id = `${prefix}-${field.name}`;
         const error = errors[field.name];
-        const describedBy = [field.description ? `${id}-hint` : null, error ? `${id}-error` : null]
+        const hint = [field.description, field.kind === "list" ? "Comma-separated." : null].filter(Boolean).join(" ");
+        const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null]
           .filter(Boolean)
           .join(" ");
         const common = {
@@ -83,9 +84,9 @@ export function SchemaFields({ fields, values, onChange, errors = {}, disabled =
                 )}
               </>
             )}
-            {field.description && (
+            {hint && (
               <p className="hint" id={`${id}-hint`}>
-                {field.description}
+                {hint}
               </p>
             )}
             {error && (

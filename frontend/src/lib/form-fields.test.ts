@@ -16,6 +16,8 @@ const schema = {
     dry_run: { title: "Dry Run", type: "boolean", default: true },
     to: { title: "To", type: "string", format: "email" },
     points: { title: "Points", type: "array", items: { type: "number" } },
+    axes: { title: "Axes", type: "array", items: { type: "string" }, default: ["tx", "ty"] },
+    table: { title: "Table", type: "object" },
   },
   required: ["axis", "distance"],
 };
@@ -25,7 +27,7 @@ describe("fieldsFromSchema", () => {
   const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
 
   it("keeps property order and labels by title", () => {
-    expect(fields.map((f) => f.name)).toEqual(["axis", "mode", "distance", "speed", "steps", "dry_run", "to", "points"]);
+    expect(fields.map((f) => f.name)).toEqual(["axis", "mode", "distance", "speed", "steps", "dry_run", "to", "points", "axes", "table"]);
     expect(byName.dry_run!.label).toBe("Dry Run");
   });
 
@@ -37,7 +39,9 @@ describe("fieldsFromSchema", () => {
     expect(byName.steps).toMatchObject({ kind: "integer", default: 5 });
     expect(byName.dry_run).toMatchObject({ kind: "boolean", default: true });
     expect(byName.to!.kind).toBe("email");
-    expect(byName.points!.kind).toBe("json");
+    expect(byName.points).toMatchObject({ kind: "list", itemKind: "number" });
+    expect(byName.axes).toMatchObject({ kind: "list", itemKind: "text" });
+    expect(byName.table!.kind).toBe("json");
   });
 
   it("starts from the defaults, and a required enum from its first option", () => {
@@ -50,6 +54,8 @@ describe("fieldsFromSchema", () => {
       dry_run: true,
       to: "",
       points: "",
+      axes: "tx, ty",
+      table: "",
     });
   });
 });
@@ -58,7 +64,7 @@ describe("toPayload", () => {
   const fields = fieldsFromSchema(schema);
 
   it("converts typed text to JSON values and leaves empty inputs out", () => {
-    const values = { ...initialValues(fields), distance: "100", speed: "", points: "[1, 2.5]", dry_run: false };
+    const values = { ...initialValues(fields), distance: "100", speed: "", points: "1, 2.5,", table: '{"a": 1}', dry_run: false };
     expect(toPayload(fields, values)).toEqual({
       axis: "x",
       mode: "relative",
@@ -66,12 +72,14 @@ describe("toPayload", () => {
       steps: 5,
       dry_run: false,
       points: [1, 2.5],
+      axes: ["tx", "ty"],
+      table: { a: 1 },
     });
   });
 
   it("sends what does not parse as typed, for the server to explain", () => {
-    const values = { ...initialValues(fields), distance: "abc", points: "[oops" };
-    expect(toPayload(fields, values)).toMatchObject({ distance: "abc", points: "[oops" });
+    const values = { ...initialValues(fields), distance: "abc", points: "1, two", table: "{oops" };
+    expect(toPayload(fields, values)).toMatchObject({ distance: "abc", points: [1, "two"], table: "{oops" });
   });
 });
 

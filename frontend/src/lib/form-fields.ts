@@ -4,7 +4,7 @@
  * validator; the client only converts what was typed into JSON values.
  */
 
-export type FieldKind = "text" | "email" | "number" | "integer" | "boolean" | "enum" | "json";
+export type FieldKind = "text" | "email" | "number" | "integer" | "boolean" | "enum" | "list" | "json";
 
 export interface FieldSpec {
   name: string;
@@ -13,6 +13,8 @@ export interface FieldSpec {
   kind: FieldKind;
   required: boolean;
   options?: unknown[];
+  /** Element kind of a `list` (comma-separated values). */
+  itemKind?: "text" | "number" | "integer";
   default?: unknown;
   hasDefault: boolean;
   minimum?: number;
@@ -65,7 +67,7 @@ function nonNull(node: Schema, root: Schema): Schema {
   return resolved;
 }
 
-function kindOf(node: Schema): Pick<FieldSpec, "kind" | "options"> {
+function kindOf(node: Schema): Pick<FieldSpec, "kind" | "options" | "itemKind"> {
   if (Array.isArray(node.enum)) return { kind: "enum", options: node.enum };
   if ("const" in node) return { kind: "enum", options: [node.const] };
   switch (node.type) {
@@ -77,6 +79,12 @@ function kindOf(node: Schema): Pick<FieldSpec, "kind" | "options"> {
       return { kind: "number" };
     case "string":
       return { kind: node.format === "email" ? "email" : "text" };
+    case "array": {
+      const items = isSchema(node.items) ? node.items.type : undefined;
+      if (items === "string" || items === "number" || items === "integer")
+        return { kind: "list", itemKind: items === "string" ? "text" : items };
+      return { kind: "json" };
+    }
     default:
       return { kind: "json" };
   }
@@ -170,6 +178,7 @@ export function fieldsFromRequest(fields: InputFieldLike[], schema: unknown): Fi
 
 function toText(value: unknown, kind: FieldKind): string {
   if (value === undefined || value === null) return "";
+  if (kind === "list" && Array.isArray(value)) return value.join(", ");
   if (kind === "json") return typeof value === "string" ? value : JSON.stringify(value);
   return String(value);
 }
@@ -212,6 +221,13 @@ export function toPayload(fields: FieldSpec[], values: FormValues): Record<strin
         payload[field.name] = option === undefined ? text : option;
         break;
       }
+      case "list":
+        payload[field.name] = text
+          .split(",")
+          .map((item) => item.trim())
+          .filter((item) => item !== "")
+          .map((item) => (field.itemKind !== "text" && Number.isFinite(Number(item)) ? Number(item) : item));
+        break;
       case "json":
         try {
           payload[field.name] = JSON.parse(text);

@@ -21,6 +21,7 @@ describe("HardwarePanel", () => {
     expect(within(x).getByText("12.5 um")).toBeInTheDocument();
     expect(within(x).getByText("moving")).toBeInTheDocument();
     expect(within(x).getByText("-5000 … 5000 um")).toBeInTheDocument();
+    expect(within(x).getByText("X (lateral)")).toBeInTheDocument();
     expect(within(screen.getByRole("row", { name: /axis y/ })).getByText("idle")).toBeInTheDocument();
     expect(screen.getByText("controller: simulated")).toBeInTheDocument();
   });

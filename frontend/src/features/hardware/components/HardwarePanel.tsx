@@ -46,28 +46,30 @@ export function HardwarePanel({ intervalMs = 500 }: { intervalMs?: number }) {
           <thead>
             <tr>
               <th scope="col">Axis</th>
-              <th scope="col">Position</th>
+              <th scope="col">Position (limits)</th>
               <th scope="col">State</th>
-              <th scope="col">Limits</th>
             </tr>
           </thead>
           <tbody>
             {data.axes.map((axis) => (
               <tr key={axis.id} aria-label={`axis ${axis.id}`}>
                 <th scope="row">
-                  <code>{axis.id}</code> {axis.name !== axis.id && <span className="muted">{axis.name}</span>}
+                  <code>{axis.id}</code>
+                  {axis.name !== axis.id && <span className="axis-name">{axis.name}</span>}
                 </th>
                 <td className="num">
-                  {formatValue(axis.position)} {axis.unit}
+                  <span className="position">
+                    {formatValue(axis.position)} {axis.unit}
+                  </span>
                   <span className="limit-gauge" aria-hidden="true">
                     <span style={{ left: `${fraction(axis) * 100}%` }} />
+                  </span>
+                  <span className="limits">
+                    {formatValue(axis.min)} … {formatValue(axis.max)} {axis.unit}
                   </span>
                 </td>
                 <td>
                   <span className={axis.moving ? "badge badge-running" : "badge badge-idle"}>{axis.moving ? "moving" : "idle"}</span>
-                </td>
-                <td className="num">
-                  {formatValue(axis.min)} … {formatValue(axis.max)} {axis.unit}
                 </td>
               </tr>
             ))}
