@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
@@ -68,7 +69,6 @@ def test_interactive_demo_runs_to_completion_in_the_browser(page: Page, console:
     send = send_dialog(page)
     expect(send).to_be_visible()
     expect(send.get_by_role("row", name="Subject Alignment report")).to_be_visible()
-    screenshot(page, "confirmation")
     send.get_by_role("button", name="Yes").click()
 
     expect(task_status(page)).to_have_text("completed")
@@ -83,7 +83,6 @@ def test_interactive_demo_runs_to_completion_in_the_browser(page: Page, console:
     expect(stream.get_by_text(failure)).to_be_visible()
     expect(stream.get_by_text(f"E-mail sent to {ADDRESS}")).to_be_visible()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    screenshot(page, "session")
 
 
 def test_an_invalid_email_gets_a_field_error_and_keeps_the_form(
@@ -202,3 +201,82 @@ def test_start_form_shows_server_validation_next_to_the_field(page: Page, consol
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text(re.compile("greater than or equal to 0"))).to_be_visible()
     expect(page).to_have_url(console.url + "/")
+
+
+def axis_row(page: Page, axis: str) -> Locator:
+    return page.get_by_role("region", name="Hardware").get_by_role(
+        "row", name=re.compile(rf"^axis {axis}\b")
+    )
+
+
+def test_a_hardware_move_waits_for_its_hazard_confirmation(page: Page, console: Console) -> None:
+    page.goto(console.url)
+    page.get_by_label("Task type").select_option("axis_movement")
+    page.get_by_label("Axis", exact=True).fill("x")
+    page.get_by_label("Mode").select_option("relative")
+    page.get_by_label("Distance").fill("100")
+    page.get_by_label("Speed").fill("1000")
+    page.get_by_role("button", name="Start Task").click()
+
+    hazard = page.get_by_role("dialog", name=re.compile(r"^Move x from 0 to 100"))
+    expect(hazard).to_be_visible()
+    expect(hazard.get_by_text("Hazard: hardware will move")).to_be_visible()
+    expect(hazard.get_by_role("timer")).to_contain_text("then the default answer “No” is used")
+    # Motion must be chosen deliberately: "Yes" is never where focus starts.
+    expect(hazard.get_by_role("button", name="No")).to_be_focused()
+    expect(axis_row(page, "x")).to_contain_text("0 um")
+    screenshot(page, "confirmation")
+    hazard.get_by_role("button", name="Yes").click()
+
+    expect(task_status(page)).to_have_text("completed")
+    expect(axis_row(page, "x")).to_contain_text("100 um")
+    expect(axis_row(page, "x")).to_contain_text("idle")
+    assert console.http.get("/hardware").json()["axes"][0]["position"] == 100
+
+
+def test_declining_a_hazard_moves_nothing(page: Page, console: Console) -> None:
+    session_id = console.start("axis_movement", axis="x", mode="relative", distance=100, speed=1000)
+    page.goto(console.session_url(session_id))
+    page.get_by_role("dialog", name=re.compile("^Move x")).get_by_role("button", name="No").click()
+    expect(task_status(page)).to_have_text("cancelled")
+    expect(axis_row(page, "x")).to_contain_text("0 um")
+
+
+def test_stop_all_axes_halts_a_move_in_progress(page: Page, console: Console) -> None:
+    session_id = console.start("axis_movement", axis="y", mode="relative", distance=5000, speed=200)
+    page.goto(console.session_url(session_id))
+    page.get_by_role("dialog", name=re.compile("^Move y")).get_by_role("button", name="Yes").click()
+    expect(axis_row(page, "y")).to_contain_text("moving")
+    hardware = page.get_by_role("region", name="Hardware")
+    expect(hardware.get_by_text("not an emergency stop")).to_be_visible()
+    screenshot(hardware, "hardware")
+
+    hardware.get_by_role("button", name="Stop All Axes").click()
+    expect(axis_row(page, "y")).to_contain_text("idle")
+    expect(task_status(page)).to_have_text("cancelled")
+    expect(page.get_by_text("Reason: hardware stop")).to_be_visible()
+    position = console.http.get("/hardware").json()["axes"][1]["position"]
+    assert 0 < position < 5000
+
+
+def test_a_profile_is_plotted_and_its_csv_can_be_downloaded(page: Page, console: Console) -> None:
+    session_id = console.start(
+        "profile_measurement", axis="x", start=-200, stop=200, points=41, speed=10000
+    )
+    page.goto(console.session_url(session_id))
+    page.get_by_role("dialog", name=re.compile("^Measure a profile")).get_by_role(
+        "button", name="Yes"
+    ).click()
+
+    expect(task_status(page)).to_have_text("completed")
+    plot = page.get_by_role("figure", name=re.compile("^Plot of "))
+    expect(plot).to_be_visible()
+    expect(plot).to_contain_text("41 points")
+    link = page.get_by_role("link", name="profile.csv")
+    expect(link).to_be_visible()
+    screenshot(page, "session")
+
+    with page.expect_download() as download:
+        link.click()
+    content = Path(download.value.path()).read_text()
+    assert len(content.strip().splitlines()) >= 41
