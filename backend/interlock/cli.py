@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from .settings import Settings
+from .wire import CoalescingWebSocketProtocol
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +47,7 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         ws_max_size=settings.ws_max_message_bytes,
+        ws=CoalescingWebSocketProtocol,
         timeout_graceful_shutdown=10,
     )
 

@@ -18,6 +18,7 @@ from interlock.app import create_app
 from interlock.manager import SessionManager
 from interlock.settings import Settings
 from interlock.tasks import TaskRegistry
+from interlock.wire import CoalescingWebSocketProtocol
 
 
 @dataclass
@@ -82,6 +83,7 @@ def run_server(
         app,
         log_level="warning",
         ws_max_size=settings.ws_max_message_bytes,
+        ws=CoalescingWebSocketProtocol,
         lifespan="on",
         timeout_graceful_shutdown=5,
     )

@@ -1,0 +1,44 @@
+"""The bare baseline: FastAPI + uvicorn broadcasting to WebSockets, nothing else.
+
+No seq, no history, no persistence: one JSON text per message, sent to every socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
+app = FastAPI()
+clients: set[WebSocket] = set()
+
+
+@app.websocket("/ws")
+async def ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    clients.add(websocket)
+    try:
+        while True:
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        clients.discard(websocket)
+
+
+@app.post("/stream")
+async def stream(count: int) -> dict[str, int]:
+    """Broadcast ``count`` messages, then a terminal one, in the background."""
+
+    async def run() -> None:
+        for i in range(count):
+            data = json.dumps({"type": "stream", "content": f"line {i}"})
+            for client in list(clients):
+                await client.send_text(data)
+            if i % 64 == 0:
+                await asyncio.sleep(0)
+        done = json.dumps({"type": "task_completed", "result": None})
+        for client in list(clients):
+            await client.send_text(done)
+
+    asyncio.get_running_loop().create_task(run())
+    return {"clients": len(clients)}

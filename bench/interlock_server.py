@@ -1,0 +1,62 @@
+"""Interlock with one extra task type, ``bench_stream``, for the benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+from pydantic import BaseModel
+
+from interlock.app import create_app
+from interlock.runtime import TaskContext
+from interlock.settings import Settings
+from interlock.tasks import builtin_registry
+from interlock.wire import CoalescingWebSocketProtocol
+
+
+class StreamParams(BaseModel):
+    count: int = 1000
+    gate: bool = False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--history-size", type=int, default=100)
+    # The bench clients share one core, so they read slower than the server writes; a deep
+    # per-tab queue keeps them connected (the baseline instead slows its producer down).
+    parser.add_argument("--ws-queue-size", type=int, default=1_000_000)
+    args = parser.parse_args()
+    registry = builtin_registry()
+
+    @registry.task("bench_stream", params=StreamParams)
+    async def bench_stream(ctx: TaskContext[StreamParams]) -> dict[str, int]:
+        if ctx.params.gate and not await ctx.confirm("Start streaming?"):
+            return {"count": 0}
+        for i in range(ctx.params.count):
+            await ctx.stream(f"line {i}")
+        return {"count": ctx.params.count}
+
+    settings = Settings(
+        port=args.port,
+        data_dir=args.data_dir,
+        history_size=args.history_size,
+        max_concurrent=1000,
+        log_level="warning",
+        ws_queue_size=args.ws_queue_size,
+    )
+    app = create_app(settings, registry=registry)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        ws_max_size=settings.ws_max_message_bytes,
+        ws=CoalescingWebSocketProtocol,
+    )
+
+
+if __name__ == "__main__":
+    main()
