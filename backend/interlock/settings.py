@@ -29,12 +29,16 @@ class Settings(BaseSettings):
     )
     ws_queue_size: int = Field(default=1024, ge=16)
     ws_max_message_bytes: int = 64 * 1024
+    task_modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Modules with a register(registry) function that add task types.",
+    )
     controller: str = "simulated"
     stop_on_disconnect: bool = False
     stop_on_disconnect_grace: float = Field(default=5.0, ge=0)
     log_level: str = "info"
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "task_modules", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

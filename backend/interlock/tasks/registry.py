@@ -114,3 +114,26 @@ class TaskRegistry:
 
     def names(self) -> list[str]:
         return list(self._types)
+
+
+ENTRY_POINT_GROUP = "interlock.tasks"
+
+
+def load_task_modules(registry: TaskRegistry, modules: Iterable[str]) -> list[str]:
+    """Import each module (and each ``interlock.tasks`` entry point) and call its
+    ``register(registry)``. Returns the names loaded; a broken plugin raises at start-up,
+    where the operator sees it, rather than hiding a task type."""
+    from importlib import import_module
+    from importlib.metadata import entry_points
+
+    loaded = []
+    targets: list[tuple[str, Any]] = [(name, None) for name in modules]
+    targets += [(ep.value, ep) for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    for name, ep in targets:
+        module = ep.load() if ep is not None else import_module(name)
+        register = getattr(module, "register", None)
+        if not callable(register):
+            raise TypeError(f"task module {name!r} has no register(registry) function")
+        register(registry)
+        loaded.append(name)
+    return loaded
