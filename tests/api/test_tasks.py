@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, run_server
+from tests.support.tasks import make_registry
 from tests.support.ws import WS
 
 
@@ -239,3 +241,39 @@ async def test_openapi_lists_routes(client: httpx.AsyncClient) -> None:
         "/health",
     ):
         assert path in paths
+
+
+async def test_run_blocking_keeps_the_loop_free(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
+    task = (
+        await client.post(
+            "/tasks", json={"task_type": "blocking_call", "parameters": {"seconds": 0.5}}
+        )
+    ).json()
+    async with await WS.open(server.ws_url, task["task_id"]) as ws:
+        await ws.until("stream")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await ws.send({"type": "ping"})
+        await ws.until("pong")
+        assert loop.time() - start < 0.25, "the event loop was blocked"
+        done = await ws.until("task_completed")
+    assert done["result"]["took"] >= 0.5
+
+
+async def test_retention_prunes_old_finished_tasks_at_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with run_server(data, registry=make_registry()) as first:
+        async with httpx.AsyncClient(base_url=first.url) as http:
+            sid = (
+                await http.post(
+                    "/tasks",
+                    json={"task_type": "dummy_short", "parameters": {"duration": 0, "steps": 1}},
+                )
+            ).json()["task_id"]
+            await wait_status(http, sid, "completed")
+    with run_server(data, registry=make_registry(), retention_days=1e-9) as second:
+        async with httpx.AsyncClient(base_url=second.url) as http:
+            assert (await http.get(f"/tasks/{sid}")).status_code == 404
+            assert (await http.get("/tasks")).json() == []

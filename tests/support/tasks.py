@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -37,6 +38,12 @@ class BigParams(BaseModel):
 
 class BlockParams(BaseModel):
     seconds: float = 3600
+
+
+def _sleep_and_time(seconds: float) -> float:
+    start = time.monotonic()
+    time.sleep(seconds)
+    return time.monotonic() - start
 
 
 def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task type
@@ -107,6 +114,13 @@ def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task typ
             await asyncio.sleep(ctx.params.seconds)
         finally:
             await ctx.stream("cleanup ran")
+
+    @registry.task("blocking_call", params=BlockParams)
+    async def blocking_call(ctx: TaskContext[BlockParams]) -> dict[str, Any]:
+        """Sleeps in a worker thread; the event loop must stay free meanwhile."""
+        await ctx.stream("calling")
+        took = await ctx.run_blocking(_sleep_and_time, ctx.params.seconds)
+        return {"took": took}
 
     @registry.task("explode")
     async def explode(ctx: TaskContext[Any]) -> None:
