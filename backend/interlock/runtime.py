@@ -178,7 +178,10 @@ async def execute(
     """Run the task to exactly one terminal state, whatever it raises."""
     ctx: TaskContext[Any] = TaskContext(session, params, services=services)
     limit = task_type.timeout or default_timeout
+    session.started = True
     try:
+        if session.cancel_event.is_set():  # cancelled before its first step
+            raise TaskCancelled(session.cancel_reason or "cancelled")
         session.set_status(TaskStatus.RUNNING)
         try:
             async with asyncio.timeout(limit) as scope:

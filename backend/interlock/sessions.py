@@ -61,6 +61,9 @@ class Session:
     artifacts: dict[str, str] = field(default_factory=dict)
     runner: asyncio.Task[None] | None = None
     cancel_reason: str | None = None
+    #: Set by the runner's first step; before that, cancelling the asyncio task would
+    #: throw into a coroutine that never ran and skip its cleanup.
+    started: bool = False
     resources: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -275,5 +278,5 @@ class Session:
             self.cancel_reason = reason
         self.cancel_event.set()
         self.cancel_flag.set()
-        if self.runner is not None and not self.runner.done():
+        if self.started and self.runner is not None and not self.runner.done():
             self.runner.cancel()

@@ -277,3 +277,22 @@ async def test_retention_prunes_old_finished_tasks_at_start(tmp_path: Path) -> N
         async with httpx.AsyncClient(base_url=second.url) as http:
             assert (await http.get(f"/tasks/{sid}")).status_code == 404
             assert (await http.get("/tasks")).json() == []
+
+
+async def test_cancel_before_the_task_ran_a_step_still_ends_it(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
+    manager = server.manager
+
+    async def create_and_cancel() -> str:
+        session = await manager.create("block", {})
+        assert manager.cancel(session.id)  # same loop step: the runner has not started
+        return session.id
+
+    sid = asyncio.run_coroutine_threadsafe(create_and_cancel(), server.loop).result(5)
+    body = await wait_status(client, sid, "cancelled")
+    assert body["started_at"] is None
+    r = await client.post(
+        "/tasks", json={"task_type": "dummy_short", "parameters": {"duration": 0, "steps": 1}}
+    )
+    assert r.status_code == 202, "the slot was not freed"
