@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from .conftest import Console, screenshot
 
@@ -160,6 +160,30 @@ def test_a_reload_mid_prompt_shows_the_same_prompt(page: Page, console: Console)
     expect(task_status(page)).to_have_text("completed")
 
 
+def test_a_dropped_connection_resumes_without_duplicate_or_missing_lines(
+    page: Page, console: Console
+) -> None:
+    sockets: list[WebSocketRoute] = []
+
+    def proxy(ws: WebSocketRoute) -> None:
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/ws/"), proxy)
+    session_id = console.start("dummy_short", duration=4, steps=40)
+    page.goto(console.session_url(session_id))
+    stream = page.get_by_role("log", name="Stream output")
+    expect(stream.get_by_text("Step 8/40 completed")).to_be_visible()
+
+    sockets[0].close(code=4000, reason="network blip")  # the tab's side of the connection drops
+    expect(stream.get_by_text("Step 40/40 completed")).to_be_visible()
+    expect(task_status(page)).to_have_text("completed")
+    expect(page.get_by_text("40 lines", exact=True)).to_be_visible()
+    expect(connection(page)).to_have_text("connected")
+    assert len(sockets) == 2
+    assert re.search(r"[?&]since=[1-9]\d*", sockets[1].url), sockets[1].url
+
+
 def test_the_task_list_shows_who_is_waiting_and_opens_the_session(
     page: Page, console: Console
 ) -> None:
@@ -280,3 +304,17 @@ def test_a_profile_is_plotted_and_its_csv_can_be_downloaded(page: Page, console:
         link.click()
     content = Path(download.value.path()).read_text()
     assert len(content.strip().splitlines()) >= 41
+
+
+def test_an_unanswered_hazard_times_out_to_no(page: Page, console: Console) -> None:
+    session_id = console.start(
+        "axis_movement", axis="x", mode="relative", distance=100, speed=1000, confirm_timeout=1.5
+    )
+    page.goto(console.session_url(session_id))
+    hazard = page.get_by_role("dialog", name=re.compile("^Move x"))
+    expect(hazard.get_by_role("timer")).to_contain_text("s left to answer")
+    expect(hazard).to_be_hidden()
+    notices = page.get_by_role("log", name="Notices")
+    expect(notices).to_contain_text("timed out without an answer; the default was used: No")
+    expect(task_status(page)).to_have_text("cancelled")
+    expect(axis_row(page, "x")).to_contain_text("0 um")
