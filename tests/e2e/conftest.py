@@ -102,7 +102,9 @@ def console(tmp_path: Path) -> Iterator[Console]:
             process.wait(5)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: the sync API runs an event loop that must be gone before the
+# asyncio tests in other packages start.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
