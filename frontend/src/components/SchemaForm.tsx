@@ -41,7 +41,12 @@ export function SchemaFields({ fields, values, onChange, errors = {}, disabled =
         const label = (
           <>
             {field.label}
-            {!sameWords(field.label, field.name) && <code className="field-name">{field.name}</code>}
+            {!sameWords(field.label, field.name) && (
+              <>
+                {" "}
+                <code className="field-name">{field.name}</code>
+              </>
+            )}
             {field.required && !field.hasDefault && field.kind !== "boolean" && (
               <span className="required" aria-hidden="true">
                 *
