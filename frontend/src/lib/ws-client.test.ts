@@ -147,6 +147,7 @@ describe("SessionSocket", () => {
     server.latest().accept().deliver(frames.error("session_not_found", "no such session"));
     server.latest().drop(4404);
     vi.advanceTimersByTime(60_000);
+    client.reconnectNow();
     expect(server.sockets).toHaveLength(1);
     expect(client.state).toBe("offline");
     expect(events.some((e) => e.kind === "error" && e.message.code === "session_not_found")).toBe(true);

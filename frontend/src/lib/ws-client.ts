@@ -90,6 +90,8 @@ export class SessionSocket {
   private seen = 0;
   private failures = 0;
   private stopped = true;
+  /** The server said the session does not exist (4404): nothing will bring it back. */
+  private gone = false;
   private replaying = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
@@ -151,9 +153,9 @@ export class SessionSocket {
     this.setState("offline");
   }
 
-  /** Skip the backoff wait (a "Reconnect" button). */
+  /** Skip the backoff wait (a "Reconnect" button, the browser coming back online). */
   reconnectNow(): void {
-    if (this.socket) return;
+    if (this.socket || this.gone) return;
     this.stopped = false;
     this.clearTimers();
     this.open("reconnecting");
@@ -244,6 +246,7 @@ export class SessionSocket {
     this.replaying = false;
     if (code === CloseCode.sessionNotFound) {
       this.stopped = true;
+      this.gone = true;
       this.setState("offline");
       return;
     }

@@ -176,6 +176,17 @@ describe("SessionView", () => {
     expect(screen.getByRole("status", { name: "connection" })).toHaveTextContent("connected");
   });
 
+  it("reconnects at once when the browser comes back online", async () => {
+    renderSession();
+    connectWith(server.latest(), [frames.stream("a", 1)]);
+    act(() => server.latest().drop(1006));
+    act(() => {
+      window.dispatchEvent(new Event("online"));
+    });
+    expect(server.sockets).toHaveLength(2);
+    expect(server.latest().since).toBe("1");
+  });
+
   it("shows the same open prompt after a reload (a fresh full replay)", async () => {
     renderSession();
     connectWith(server.latest(), [frames.stream("a"), frames.confirmation("r1", "Still there?")], "r1", "waiting");

@@ -48,9 +48,13 @@ export function useSession(sessionId: string): SessionHandle {
       timer ??= setTimeout(flush, FLUSH_MS);
     });
     const offState = client.onStateChange(setConnection);
+    // Back on the network: don't sit out the rest of a long backoff.
+    const online = () => client.reconnectNow();
+    window.addEventListener("online", online);
     client.start();
     setConnection(client.state);
     return () => {
+      window.removeEventListener("online", online);
       offEvents();
       offState();
       client.stop();
