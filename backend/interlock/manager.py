@@ -29,6 +29,21 @@ log = logging.getLogger("interlock.sessions")
 FINISHED_CACHE = 256
 
 
+def resources_overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two tasks needing ``a`` and ``b`` collide: they share a resource, or one needs
+    a resource the other needs part of (``axis`` covers ``axis:x``, so a task holding every
+    axis conflicts with one holding x; ``axis:x`` and ``axis:y`` do not conflict)."""
+    return bool(a & _with_parents(b)) or bool(b & _with_parents(a))
+
+
+def _with_parents(resources: frozenset[str]) -> set[str]:
+    out = set(resources)
+    for resource in resources:
+        parts = resource.split(":")
+        out.update(":".join(parts[:i]) for i in range(1, len(parts)))
+    return out
+
+
 class SessionManager:
     """Owns every session of this server process."""
 
@@ -147,7 +162,7 @@ class SessionManager:
     def _blocker(self, resources: frozenset[str]) -> Session | None:
         """The task that stops a task needing ``resources`` from starting now, if any."""
         for other in self.active.values():
-            if other.resources & resources:
+            if resources_overlap(other.resources, resources):
                 return other
         if len(self.active) >= self.settings.max_concurrent:
             return next(iter(self.active.values()))
