@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -16,10 +17,12 @@ from interlock.hardware import (
     SignalModel,
     SimulatedController,
     SoftLimitError,
+    halt_axes,
     move_and_wait,
     scan,
     stop_axes,
 )
+from interlock.hardware.peak import peak_position
 
 # Fast enough that a stop takes about a millisecond, so tests wait on logic, not physics.
 FAST = 1_000_000.0
@@ -188,6 +191,28 @@ def test_stop_axes_stops_the_others_when_one_stop_fails() -> None:
     assert stage.status()["y"]["moving"] is True
 
 
+def test_halt_axes_waits_for_rest_and_reports_what_would_not_stop() -> None:
+    stage = SimulatedController(acceleration=2_000.0, fail_stop_on={"x"})
+    for axis in ("x", "y", "z"):
+        stage.move_relative(axis, 100.0, 50.0)
+    time.sleep(0.02)
+    halted = halt_axes(stage, ["x", "y", "z"], stop_timeout=1.0)
+    assert [(axis, type(error)) for axis, error in halted.errors] == [("x", HardwareError)]
+    assert list(halted.positions) == ["y", "z"]
+    assert not stage.is_moving("y") and halted.positions["y"] == stage.position("y") < 100.0
+    assert stage.is_moving("x")
+
+
+def test_halt_axes_reports_an_axis_that_does_not_come_to_rest() -> None:
+    stage = SimulatedController(acceleration=100.0)
+    stage.move_relative("x", 1_000.0, 50.0)
+    time.sleep(0.05)  # 5 um/s by now: the stop takes another 50 ms
+    halted = halt_axes(stage, ["x"], stop_timeout=0.01)
+    assert halted.positions == {}
+    ((axis, error),) = halted.errors
+    assert axis == "x" and "still moving 0.01 s after stop" in str(error)
+
+
 async def test_scan_finds_the_signal_peak() -> None:
     signal = SignalModel(center={"x": 120.0}, width={"x": 30.0}, noise=0.005)
     stage = SimulatedController(acceleration=FAST, signal=signal, seed=3)
@@ -219,3 +244,11 @@ async def test_scan_stops_when_cancelled() -> None:
     with pytest.raises(MotionCancelled):
         await scan(stage, "x", 0.0, 100.0, 11, 10_000.0, cancel, cancel_after_three)
     assert stage.position("x") == 20.0
+
+
+def test_peak_position_fits_between_the_samples_and_falls_back_to_the_best_one() -> None:
+    xs = [float(x) for x in range(0, 101, 10)]
+    gaussian = [math.exp(-(((x - 43.0) / 15.0) ** 2) / 2) for x in xs]
+    assert peak_position(xs, gaussian) == pytest.approx(43.0)
+    assert peak_position(xs, [x / 100 for x in xs]) == 100.0  # rising: no peak inside
+    assert peak_position(xs, [0.0] * len(xs)) == 0.0

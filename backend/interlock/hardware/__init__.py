@@ -10,7 +10,7 @@ from .errors import (
     UnknownAxisError,
     UnknownControllerError,
 )
-from .motion import move_and_wait, scan, stop_axes
+from .motion import Halted, halt_axes, move_and_wait, scan, stop_axes
 from .registry import ENTRY_POINT_GROUP, available_controllers, load_controller
 from .simulated import DEFAULT_AXES, SignalModel, SimulatedController
 
@@ -21,6 +21,7 @@ __all__ = [
     "AxisBusyError",
     "AxisStatus",
     "Controller",
+    "Halted",
     "HardwareError",
     "MotionCancelled",
     "MotionTimeout",
@@ -30,6 +31,7 @@ __all__ = [
     "UnknownAxisError",
     "UnknownControllerError",
     "available_controllers",
+    "halt_axes",
     "load_controller",
     "move_and_wait",
     "scan",

@@ -42,7 +42,7 @@ async def move_and_wait(
     on_progress: ProgressCallback | None = None,
     poll_interval: float = 0.01,
     # Enforced in the worker rather than with asyncio.timeout, so expiry stops the axis.
-    timeout: float | None = None,  # noqa: ASYNC109
+    timeout: float | None = None,
     stop_timeout: float = DEFAULT_STOP_TIMEOUT,
 ) -> float:
     """Move ``axis`` by (``relative``) or to (``absolute``) ``value`` and wait until it rests.
@@ -181,6 +181,54 @@ def stop_axes(controller: Controller, axes: Iterable[str]) -> list[tuple[str, Ex
         except Exception as exc:
             errors.append((axis, exc))
     return errors
+
+
+@dataclass
+class Halted:
+    """What :func:`halt_axes` did: where each stopped axis came to rest, and what failed."""
+
+    positions: dict[str, float]
+    errors: list[tuple[str, Exception]]
+
+
+def halt_axes(
+    controller: Controller,
+    axes: Iterable[str],
+    *,
+    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
+    poll_interval: float = 0.01,
+) -> Halted:
+    """Stop every axis in ``axes``, wait until they rest, and return where they stopped.
+
+    Carries on past failures like :func:`stop_axes`. An axis whose stop raised, that is still
+    moving ``stop_timeout`` seconds later, or whose state cannot be read is reported in
+    ``errors``; every other axis is in ``positions``. Blocking: call it through
+    ``asyncio.to_thread`` from async code.
+    """
+    order = list(axes)
+    errors = stop_axes(controller, order)
+    failed = {axis for axis, _ in errors}
+    waiting = [axis for axis in order if axis not in failed]
+    deadline = time.monotonic() + stop_timeout
+    rest: dict[str, float] = {}
+    while waiting:
+        moving = []
+        for axis in waiting:
+            try:
+                if controller.is_moving(axis):
+                    moving.append(axis)
+                else:
+                    rest[axis] = controller.position(axis)
+            except Exception as exc:
+                errors.append((axis, exc))
+        waiting = moving
+        if waiting and time.monotonic() >= deadline:
+            late = f"still moving {stop_timeout:g} s after stop"
+            errors.extend((axis, HardwareError(f"axis {axis!r} {late}")) for axis in waiting)
+            break
+        if waiting:
+            time.sleep(poll_interval)
+    return Halted({axis: rest[axis] for axis in order if axis in rest}, errors)
 
 
 async def scan(

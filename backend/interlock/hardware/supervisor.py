@@ -1,0 +1,183 @@
+"""``MotionSupervisor``: hardware safety around sessions, for the whole server.
+
+A task stops its own axes when it ends early (:class:`~interlock.hardware.stage.Stage`). The
+supervisor adds what no single task can do:
+
+* the operator's software stop (``POST /hardware/stop``): cancel every task that holds axes,
+  then stop every axis;
+* a safety net when a task ends any way but ``completed``: axes it held that still move are
+  stopped;
+* stop on disconnect (``INTERLOCK_STOP_ON_DISCONNECT``): when the last tab of a running motion
+  task closes and none is back within the grace period, cancel the task;
+* shutdown: after the manager cancelled every task, stop every axis and log it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..states import TaskStatus
+from .controller import Controller
+from .motion import halt_axes, stop_axes
+from .resources import held_axes
+
+if TYPE_CHECKING:
+    from ..manager import SessionManager
+    from ..sessions import Session
+
+log = logging.getLogger("interlock.hardware")
+
+HARDWARE_STOP = "hardware stop"
+OPERATOR_DISCONNECTED = "operator disconnected"
+
+
+class MotionSupervisor:
+    """Owns the controller for the server: stops, shutdown, and the session hooks."""
+
+    def __init__(
+        self,
+        manager: SessionManager,
+        controller: Controller,
+        *,
+        stop_on_disconnect: bool = False,
+        grace: float = 5.0,
+        owns_controller: bool = False,
+    ) -> None:
+        self.manager = manager
+        self.controller = controller
+        self.stop_on_disconnect = stop_on_disconnect
+        self.grace = grace
+        self.owns_controller = owns_controller
+        # Axes are static; reading them once keeps the hooks (which run on the loop) free of
+        # controller calls.
+        self.axis_ids = [axis.id for axis in controller.axes()]
+        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    def install(self) -> None:
+        self.manager.exit_hooks.append(self._on_exit)
+        self.manager.disconnect_hooks.append(self._on_disconnect)
+
+    # ------------------------------------------------------------------------ state
+
+    async def describe(self) -> dict[str, Any]:
+        """``GET /hardware``: the controller name and every axis with its state and limits."""
+        axes, status = await asyncio.to_thread(
+            lambda: (self.controller.axes(), self.controller.status())
+        )
+        return {
+            "controller": self.controller.name,
+            "axes": [
+                {
+                    "id": axis.id,
+                    "name": axis.name,
+                    "unit": axis.unit,
+                    "position": status[axis.id]["position"],
+                    "moving": status[axis.id]["moving"],
+                    "min": axis.min,
+                    "max": axis.max,
+                }
+                for axis in axes
+            ],
+        }
+
+    # ------------------------------------------------------------------------- stops
+
+    async def stop_all(self, reason: str = HARDWARE_STOP) -> dict[str, Any]:
+        """Cancel every task that holds (or waits in the queue for) axes, then stop every axis.
+
+        Cancelling first matters: it sets each task's cancel flag, so its mover stops its axis
+        at once and the task ends ``cancelled``; an axis stopped under a mover that was not
+        told would look like a finished move.
+        """
+        cancelled = [
+            session.id
+            for session in [*self.manager.queue, *self.manager.active.values()]
+            if held_axes(session.resources, self.axis_ids)
+            and self.manager.cancel(session.id, reason)
+        ]
+        errors = await asyncio.to_thread(stop_axes, self.controller, self.axis_ids)
+        failed = {axis for axis, _ in errors}
+        stopped = [axis for axis in self.axis_ids if axis not in failed]
+        log.info("%s: stopped axes %s; cancelled tasks %s", reason, stopped, cancelled)
+        for axis, error in errors:
+            log.error("%s: could not stop axis %s: %s", reason, axis, error)
+        return {
+            "stopped": stopped,
+            "cancelled": cancelled,
+            "errors": [{"axis": axis, "error": str(error)} for axis, error in errors],
+        }
+
+    async def shutdown(self) -> None:
+        """After every task was cancelled: stop and wait for every axis, log it, close."""
+        for timer in self._timers.values():
+            timer.cancel()
+        pending = [*self._timers.values(), *self._background]
+        if pending:
+            await asyncio.wait(pending)
+        halted = await asyncio.to_thread(halt_axes, self.controller, self.axis_ids)
+        where = ", ".join(f"{axis} at {pos:g}" for axis, pos in halted.positions.items())
+        log.info("server shutdown: stopped axes %s", where or "(none)")
+        for axis, error in halted.errors:
+            log.error("server shutdown: could not stop axis %s: %s", axis, error)
+        if self.owns_controller:
+            try:
+                await asyncio.to_thread(self.controller.close)
+            except Exception:
+                log.exception("closing the controller failed")
+
+    # ------------------------------------------------------------------------- hooks
+
+    def _on_exit(self, session: Session) -> None:
+        timer = self._timers.pop(session.id, None)
+        if timer is not None:
+            timer.cancel()
+        axes = held_axes(session.resources, self.axis_ids)
+        if axes and session.status is not TaskStatus.COMPLETED:
+            self._spawn(self._stop_still_moving(session.id, axes))
+
+    async def _stop_still_moving(self, session_id: str, axes: list[str]) -> None:
+        """Safety net for tasks that moved axes without a Stage (or whose stop failed)."""
+
+        def stop_moving() -> tuple[list[str], list[tuple[str, Exception]]]:
+            moving = [axis for axis in axes if self.controller.is_moving(axis)]
+            return moving, stop_axes(self.controller, moving)
+
+        try:
+            moving, errors = await asyncio.to_thread(stop_moving)
+        except Exception:
+            log.exception("task %s ended; checking its axes failed", session_id)
+            return
+        if moving:
+            log.warning("task %s ended with axes still moving; stopped %s", session_id, moving)
+        for axis, error in errors:
+            log.error("task %s ended; could not stop axis %s: %s", session_id, axis, error)
+
+    def _on_disconnect(self, session: Session) -> None:
+        if not self.stop_on_disconnect or not held_axes(session.resources, self.axis_ids):
+            return
+        # While the task waits for an answer nothing moves, and nothing will without one.
+        if session.status is not TaskStatus.RUNNING:
+            return
+        old = self._timers.pop(session.id, None)
+        if old is not None:
+            old.cancel()
+        timer = asyncio.create_task(self._cancel_unless_back(session))
+        self._timers[session.id] = timer
+
+    async def _cancel_unless_back(self, session: Session) -> None:
+        await asyncio.sleep(self.grace)
+        self._timers.pop(session.id, None)
+        if self.manager.bus.subscriber_count(session.id) > 0 or session.status.is_terminal:
+            return  # a tab came back within the grace period
+        log.warning(
+            "task %s: no operator connected for %g s; cancelling it", session.id, self.grace
+        )
+        self.manager.cancel(session.id, OPERATOR_DISCONNECTED)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
