@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,9 +12,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import health, poc, tasks, ws
+from .api import hardware, health, poc, tasks, ws
 from .bus import EventBus, MemoryBus
 from .exceptions import CapacityExceeded
+from .hardware import load_controller
+from .hardware.supervisor import MotionSupervisor
 from .manager import SessionManager
 from .settings import Settings
 from .static_files import STATIC_DIR, mount_console
@@ -33,6 +36,10 @@ def create_app(
     """Build the application. Everything not given is made from ``settings``."""
     settings = settings or Settings()
     store = store or SQLiteStore(settings.database_path)
+    services = dict(services or {})
+    owns_controller = "controller" not in services
+    if owns_controller:
+        services["controller"] = load_controller(settings.controller)
     manager = SessionManager(
         settings,
         store,
@@ -40,14 +47,33 @@ def create_app(
         registry or builtin_registry(),
         services=services,
     )
+    supervisor = MotionSupervisor(
+        manager,
+        services["controller"],
+        stop_on_disconnect=settings.stop_on_disconnect,
+        grace=settings.stop_on_disconnect_grace,
+        owns_controller=owns_controller,
+    )
+    supervisor.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
         try:
             await manager.start()
-            yield
-            await manager.stop()
+            # Everything built so far lives as long as the server. Freezing it keeps full
+            # garbage collections (which pause every thread, the stop path included) short:
+            # tens of milliseconds otherwise.
+            gc.freeze()
+            try:
+                yield
+            finally:
+                # Shutdown (SIGINT/SIGTERM): cancel every task, which stops the axes it
+                # touched, then stop every axis, then exit.
+                try:
+                    await manager.stop()
+                finally:
+                    await supervisor.shutdown()
         finally:
             await store.close()
 
@@ -59,12 +85,13 @@ def create_app(
     )
     app.state.settings = settings
     app.state.manager = manager
+    app.state.supervisor = supervisor
 
     @app.exception_handler(CapacityExceeded)
     async def _capacity(_request: Request, exc: CapacityExceeded) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": exc.detail})
 
-    for router in (health.router, tasks.router, poc.router, ws.router):
+    for router in (health.router, tasks.router, poc.router, hardware.router, ws.router):
         app.include_router(router)
     mount_console(app, static_dir or STATIC_DIR)
     return app

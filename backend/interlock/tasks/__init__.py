@@ -5,10 +5,11 @@ from .registry import NoParameters, TaskRegistry, TaskType
 
 def builtin_registry() -> TaskRegistry:
     """A registry holding every built-in task type."""
-    from . import demo
+    from . import demo, motion
 
     registry = TaskRegistry()
     demo.register(registry)
+    motion.register(registry)
     return registry
 
 
