@@ -1,0 +1,95 @@
+"""Stop latency: how soon after an operator's cancel a moving axis is told to stop, and rests.
+
+Runs a real Interlock server in this process (uvicorn in a thread, as the tests do) whose
+controller is the simulated stage inside a recorder that timestamps every stop command. Then,
+``--count`` times: submit an ``axis_movement`` of x, say Yes, wait for a progress message
+showing x moving, and cancel it — round-robin by ``DELETE /tasks/{id}``, a WebSocket
+``{"type": "cancel"}`` and ``POST /hardware/stop``. The cancel is timestamped by the client
+just before it is sent; every timestamp is ``time.monotonic()`` in this one process.
+
+Prints p50 / p99 / max, overall and per way, of
+
+* cancel -> stop issued: the controller's ``stop(x)`` was called;
+* cancel -> standstill: the server first saw x at rest after that stop (it polls every
+  10 ms; the deceleration itself depends on ``--acceleration`` and the speed at the cancel);
+* cancel -> task_cancelled: the client received the terminal message.
+
+Usage: python bench/stop_latency.py [--count 240] [--speed 2000] [--acceleration 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' helpers
+
+from tests.hardware.support import (
+    WAYS,
+    CancelledMove,
+    RecordingController,
+    cancel_a_move,
+)
+from tests.support.server import LiveServer, run_server
+
+from interlock.hardware import SimulatedController
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def row(label: str, values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (f"  {label:<28} p50 {statistics.median(ms):7.2f} ms   p99 {percentile(ms, 0.99):7.2f}"
+            f" ms   max {max(ms):7.2f} ms   (n={len(ms)})")
+
+
+async def measure(
+    server: LiveServer, hw: RecordingController, count: int, speed: float
+) -> list[CancelledMove]:
+    moves = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        for i in range(count):
+            target = 3_000.0 if i % 2 else -3_000.0
+            moves.append(await cancel_a_move(server, client, hw, WAYS[i % len(WAYS)], target,
+                                             speed))
+    return moves
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=240, help="cancels in all (>= 200)")
+    parser.add_argument("--speed", type=float, default=2_000.0, help="move speed, um/s")
+    parser.add_argument("--acceleration", type=float, default=20_000.0,
+                        help="stage acceleration, um/s^2 (the simulator's default)")
+    args = parser.parse_args()
+    hw = RecordingController(SimulatedController(acceleration=args.acceleration))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="interlock-bench-") as data, \
+            run_server(Path(data), services={"controller": hw}, log_level="warning") as server:
+        moves = asyncio.run(measure(server, hw, args.count, args.speed))
+    elapsed = time.monotonic() - started
+    print(f"stop latency: {len(moves)} cancels of a moving axis (x at up to {args.speed:g} um/s, "
+          f"{args.acceleration:g} um/s^2), {elapsed:.1f} s")
+    for label, subset in [("all", moves)] + [(w, [m for m in moves if m.way == w]) for w in WAYS]:
+        print(f"{label}:")
+        print(row("cancel -> stop issued", [m.stop_latency for m in subset]))
+        print(row("cancel -> standstill", [m.rest_latency for m in subset]))
+        print(row("cancel -> task_cancelled", [m.ended - m.cancelled_at for m in subset]))
+    short = [m for m in moves if not min(m.start, m.target) < m.end["position"] < max(
+        m.start, m.target)]
+    print(f"every task ended task_cancelled short of its target: "
+          f"{all(m.end['type'] == 'task_cancelled' for m in moves) and not short}")
+
+
+if __name__ == "__main__":
+    main()
