@@ -22,6 +22,7 @@ from .settings import Settings
 from .static_files import STATIC_DIR, mount_console
 from .store import SQLiteStore, Store
 from .tasks import TaskRegistry, builtin_registry
+from .tasks.registry import load_task_modules
 
 
 def create_app(
@@ -40,13 +41,10 @@ def create_app(
     owns_controller = "controller" not in services
     if owns_controller:
         services["controller"] = load_controller(settings.controller)
-    manager = SessionManager(
-        settings,
-        store,
-        bus or MemoryBus(),
-        registry or builtin_registry(),
-        services=services,
-    )
+    if registry is None:
+        registry = builtin_registry()
+        load_task_modules(registry, settings.task_modules)
+    manager = SessionManager(settings, store, bus or MemoryBus(), registry, services=services)
     supervisor = MotionSupervisor(
         manager,
         services["controller"],
