@@ -280,3 +280,7 @@ class Session:
         self.cancel_flag.set()
         if self.started and self.runner is not None and not self.runner.done():
             self.runner.cancel()
+
+
+#: The POC's name for a session's task state; the same class.
+SessionTask = Session
