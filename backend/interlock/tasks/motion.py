@@ -357,19 +357,12 @@ def register(registry: TaskRegistry) -> None:
         "axis_movement", params=AxisMovementParams, check=check_axis_movement,
         resources=lambda p: axis_resources(p.axis),
     )(axis_movement)
-    registry.task(
-        "angle_adjustment", params=AngleAdjustmentParams, check=check_angle_adjustment,
-        resources=lambda _p: CONTROLLER,
-    )(angle_adjustment)
-    registry.task(
-        "focus_alignment", params=FocusAlignmentParams, check=check_focus_alignment,
-        resources=lambda _p: CONTROLLER,
-    )(focus_alignment)
-    registry.task(
-        "flat_alignment", params=FlatAlignmentParams, check=check_flat_alignment,
-        resources=lambda _p: CONTROLLER,
-    )(flat_alignment)
-    registry.task(
-        "profile_measurement", params=ProfileParams, check=check_profile,
-        resources=lambda _p: CONTROLLER,
-    )(profile_measurement)
+    whole_controller = (
+        ("angle_adjustment", AngleAdjustmentParams, check_angle_adjustment, angle_adjustment),
+        ("focus_alignment", FocusAlignmentParams, check_focus_alignment, focus_alignment),
+        ("flat_alignment", FlatAlignmentParams, check_flat_alignment, flat_alignment),
+        ("profile_measurement", ProfileParams, check_profile, profile_measurement),
+    )
+    # The detector signal depends on every axis, so these hold the whole controller.
+    for name, params, check, fn in whole_controller:
+        registry.task(name, params=params, check=check, resources=lambda _p: CONTROLLER)(fn)
