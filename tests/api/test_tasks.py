@@ -78,6 +78,12 @@ async def test_unknown_type_and_bad_parameters_are_422_with_fields(
     assert r.status_code == 422
     locs = {tuple(e["loc"]) for e in r.json()["detail"]}
     assert ("body", "parameters", "steps") in locs and ("body", "parameters", "duration") in locs
+    r = await client.post(
+        "/tasks", json={"task_type": "dummy_short", "parameters": {"durration": 1}}
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "parameters", "durration"]
+    assert "unknown parameter" in r.json()["detail"][0]["msg"]
 
 
 async def test_malformed_bodies_are_4xx(client: httpx.AsyncClient) -> None:

@@ -44,10 +44,24 @@ class TaskType:
     check: Callable[[BaseModel, dict[str, Any]], None] | None = None
 
     def validate(self, raw: dict[str, Any] | None) -> BaseModel:
+        """The parameters with defaults merged; unknown names are errors, not silently
+        dropped (a typo must not run a task with a default the operator did not mean)."""
+        raw = raw or {}
+        known = set(self.params.model_fields) | {
+            f.alias for f in self.params.model_fields.values() if f.alias
+        }
+        errors = [
+            {"field": name, "message": f"unknown parameter; expected one of {sorted(known)}"}
+            for name in raw
+            if name not in known
+        ]
         try:
-            return self.params.model_validate(raw or {})
+            params = self.params.model_validate(raw)
         except ValidationError as exc:
-            raise InvalidParameters(field_errors(exc)) from None
+            raise InvalidParameters(field_errors(exc) + errors) from None
+        if errors:
+            raise InvalidParameters(errors)
+        return params
 
     def describe(self) -> dict[str, Any]:
         return {
