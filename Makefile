@@ -38,10 +38,11 @@ run: install frontend
 chromium:
 	bash scripts/ensure-chromium.sh
 
+# Lint and the console's checks first, so the last lines are pytest's summary.
 test: install-test frontend chromium
-	$(PY) -m pytest -q
-	cd frontend && npm run --silent check:types && npm run --silent typecheck && npm test --silent
 	$(MAKE) --no-print-directory lint
+	cd frontend && npm run --silent check:types && npm run --silent typecheck && npm test --silent
+	$(PY) -m pytest -q
 
 lint: install-test
 	$(VENV)/bin/ruff check backend tests bench
