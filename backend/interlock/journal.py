@@ -21,6 +21,8 @@ log = logging.getLogger("interlock.journal")
 
 #: Pending messages above which an emitting task is made to wait for a flush.
 HIGH_WATER = 2048
+#: Messages published between two yields to the event loop.
+PUBLISH_CHUNK = 256
 
 
 class Journal:
@@ -102,9 +104,14 @@ class Journal:
             batch.tasks = [s.snapshot() for s in self._dirty.values()]
             self._batch, self._published, self._dirty = WriteBatch(), [], {}
             await self._write(batch)
-            for session, seq, data in published:
-                session.published_seq = seq
-                self.bus.publish(session.id, data)
+            for start in range(0, len(published), PUBLISH_CHUNK):
+                if start:
+                    # Let every tab's sender move what it has into its socket before the
+                    # next chunk: a burst larger than a tab's queue must not drop fast tabs.
+                    await asyncio.sleep(0)
+                for session, seq, data in published[start : start + PUBLISH_CHUNK]:
+                    session.published_seq = seq
+                    self.bus.publish(session.id, data)
             self.batches += 1
             self._done = target
             async with self._flushed:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, run_server
+from tests.support.tasks import make_registry
 from tests.support.ws import WS
 
 
@@ -387,3 +389,31 @@ async def test_oversize_message_closes_1009(client: httpx.AsyncClient, server: L
             await ws.recv()
     assert info.value.rcvd is not None and info.value.rcvd.code == 1009
     await client.delete(f"/tasks/{sid}")
+
+
+async def test_configured_origin_is_allowed_and_others_still_refused(tmp_path: Path) -> None:
+    with run_server(
+        tmp_path / "d", registry=make_registry(), allowed_origins=["http://lab.example"]
+    ) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            sid = await start(client, "block")
+            async with await WS.open(
+                server.ws_url,
+                sid,
+                origin="http://lab.example",  # type: ignore[arg-type]
+            ) as ws:
+                await ws.replay()
+            with pytest.raises(InvalidStatus):
+                await WS.open(server.ws_url, sid, origin="http://other.example")  # type: ignore[arg-type]
+            await client.delete(f"/tasks/{sid}")
+
+
+async def test_a_burst_is_written_in_few_group_commits(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
+    before = server.manager.journal.batches
+    sid = await start(client, "chatty", count=2000)
+    async with await WS.open(server.ws_url, sid) as ws:
+        await ws.until("task_completed")
+    batches = server.manager.journal.batches - before
+    assert batches < 200, f"{batches} commits for ~2000 messages: not grouping"
