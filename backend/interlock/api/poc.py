@@ -22,7 +22,7 @@ class StartBody(BaseModel):
     queue: bool = False
 
 
-@router.post("/start-task", status_code=202, response_model=None)
+@router.post("/start-task", response_model=None)
 async def start_task(
     manager: Manager, body: StartBody | None = None
 ) -> dict[str, Any] | JSONResponse:

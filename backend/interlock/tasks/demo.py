@@ -50,7 +50,6 @@ class InteractiveParams(BaseModel):
 async def interactive_demo(ctx: TaskContext[InteractiveParams]) -> dict[str, Any]:
     """The POC flow: stream, ask for an e-mail, retry failed sends, confirm, send."""
     params = ctx.params
-    await ctx.stream("Task started!")
     for i in range(1, params.stream_count + 1):
         await ctx.stream(f"Processing email step {i}/{params.stream_count}...")
         await ctx.progress(i * 40 / max(params.stream_count, 1), stage="preparing")
@@ -78,8 +77,7 @@ async def interactive_demo(ctx: TaskContext[InteractiveParams]) -> dict[str, Any
         f"Send e-mail to {values['to_address']}?", details={"subject": values["subject"]}
     ):
         raise TaskCancelled("declined")
-    await ctx.progress(100, "E-mail sent", stage="done")
-    await ctx.stream(f"E-mail sent to {values['to_address']}")
+    await ctx.progress(100, f"E-mail sent to {values['to_address']}", stage="done")
     return {"sent": True, "attempts": attempt}
 
 
