@@ -27,6 +27,7 @@ class Connection:
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size)
         self._sender: asyncio.Task[None] | None = None
         self.close_code: int | None = None
+        self.close_reason = "client too slow; reconnect with since"
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
@@ -59,7 +60,7 @@ class Connection:
             return
         if self.close_code is not None:
             with contextlib.suppress(Exception):
-                await ws.close(self.close_code, "client too slow; reconnect with since")
+                await ws.close(self.close_code, self.close_reason)
 
     async def aclose(self) -> None:
         """Stop the sender (after the receive loop ended)."""
@@ -69,8 +70,12 @@ class Connection:
                 await self._sender
 
     async def drain_and_close(self, code: int, reason: str = "") -> None:
-        """Send what is queued, then close with ``code``."""
+        """Send what is queued, then close with ``code`` and ``reason``."""
         self.close_code = code
-        self._queue.put_nowait(None)
+        self.close_reason = reason
+        try:
+            self._queue.put_nowait(None)
+        except asyncio.QueueFull:
+            self._abort()
         if self._sender is not None:
             await self._sender

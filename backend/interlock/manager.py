@@ -19,7 +19,7 @@ from .journal import Journal
 from .runtime import execute
 from .sessions import Session, utcnow
 from .settings import Settings
-from .states import ResolveReason, TaskStatus
+from .states import RESTART_REASON, SHUTDOWN_REASON, ResolveReason, TaskStatus
 from .store import Store, TaskRecord
 from .tasks.registry import TaskRegistry
 
@@ -92,7 +92,7 @@ class SessionManager:
             self._drop_queued(session, TaskStatus.INTERRUPTED)
         runners = [s.runner for s in self.active.values() if s.runner is not None]
         for session in list(self.active.values()):
-            session.request_cancel("server shutdown")
+            session.request_cancel(SHUTDOWN_REASON)
         if runners:
             await asyncio.gather(*runners, return_exceptions=True)
         await self.journal.stop()
@@ -110,7 +110,7 @@ class SessionManager:
                     session.emit(
                         p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
                     )
-            session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason="server restarted"))
+            session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=RESTART_REASON))
         await self.journal.sync()
 
     async def prune(self) -> int:
@@ -212,7 +212,7 @@ class SessionManager:
         self.queue.remove(session)
         self._params.pop(session.id, None)
         if status is TaskStatus.INTERRUPTED:
-            session.finish(status, p.TaskInterrupted(reason="server shutdown"))
+            session.finish(status, p.TaskInterrupted(reason=SHUTDOWN_REASON))
         else:
             session.finish(status, p.TaskCancelled(reason=reason or "cancelled"))
         self._remember_finished(session)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from . import protocol as p
 from .exceptions import RequestTimeout, TaskCancelled, TaskFailed
 from .forms import Form, FormSpec
-from .states import RequestKind, ResolveReason, TaskStatus
+from .states import SHUTDOWN_REASON, RequestKind, ResolveReason, TaskStatus
 from .store import Artifact
 
 if TYPE_CHECKING:
@@ -229,8 +229,8 @@ def _uncancel() -> None:
 
 
 def _end_cancelled(session: Session, exc: TaskCancelled) -> None:
-    if session.cancel_reason == "server shutdown":
-        session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason="server shutdown"))
+    if session.cancel_reason == SHUTDOWN_REASON:
+        session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=SHUTDOWN_REASON))
         return
     position = exc.details.get("position")
     session.finish(TaskStatus.CANCELLED, p.TaskCancelled(reason=exc.reason, position=position))

@@ -58,6 +58,12 @@ def transition(current: TaskStatus, target: TaskStatus) -> TaskStatus:
     return target
 
 
+#: Cancel reason of tasks alive at a graceful stop; they end ``interrupted``, not ``cancelled``.
+SHUTDOWN_REASON = "server shutdown"
+#: ``task_interrupted`` reason of tasks found unfinished after a crash.
+RESTART_REASON = "server restarted"
+
+
 class RequestKind(enum.StrEnum):
     """What a confirmation asks for; ``hazard`` gates hardware motion."""
 
