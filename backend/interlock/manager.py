@@ -289,6 +289,20 @@ class SessionManager:
         session.request_cancel(reason)
         return True
 
+    async def cancel_and_wait(
+        self, session_id: str, reason: str = "cancelled by operator", timeout: float = 10.0
+    ) -> bool:
+        """Cancel, then wait (bounded) until the task reached its terminal state, so a
+        client that asks right after the reply sees ``cancelled`` and stopped hardware."""
+        if not self.cancel(session_id, reason):
+            return False
+        session = self.sessions.get(session_id)
+        if session is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await session.finished.wait()
+        return True
+
     async def answer(
         self,
         session_id: str,

@@ -145,6 +145,16 @@ async def test_cancel_queued_task(client: httpx.AsyncClient) -> None:
     await client.delete(f"/tasks/{first['task_id']}")
 
 
+async def test_delete_answers_once_the_task_has_ended(client: httpx.AsyncClient) -> None:
+    task = (
+        await client.post("/tasks", json={"task_type": "block", "parameters": {"cleanup": 0.3}})
+    ).json()
+    assert (await client.delete(f"/tasks/{task['task_id']}")).status_code == 200
+    body = (await client.get(f"/tasks/{task['task_id']}")).json()
+    assert body["status"] == "cancelled" and body["completed_at"] is not None
+    assert (await client.get("/tasks/current/info")).json() is None
+
+
 async def test_cancel_unknown_or_finished_is_400(client: httpx.AsyncClient) -> None:
     detail = {"detail": "Task cannot be cancelled (not found or already completed)"}
     r = await client.delete("/tasks/does-not-exist")

@@ -38,6 +38,7 @@ class BigParams(BaseModel):
 
 class BlockParams(BaseModel):
     seconds: float = 3600
+    cleanup: float = 0.0
 
 
 def _sleep_and_time(seconds: float) -> float:
@@ -113,6 +114,7 @@ def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task typ
         try:
             await asyncio.sleep(ctx.params.seconds)
         finally:
+            await asyncio.sleep(ctx.params.cleanup)  # a slow finally, like braking hardware
             await ctx.stream("cleanup ran")
 
     @registry.task("blocking_call", params=BlockParams)

@@ -33,7 +33,7 @@ async def start_task(
 
 @router.post("/cancel-task/{session_id}")
 async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
-    if not manager.cancel(session_id):
+    if not await manager.cancel_and_wait(session_id):
         raise HTTPException(400, CANNOT_CANCEL)
     return {
         "session_id": session_id,

@@ -125,7 +125,7 @@ async def get_task(task_id: str, manager: Manager) -> dict[str, Any]:
 @router.delete("/tasks/{task_id}")
 async def cancel_task(task_id: str, manager: Manager) -> dict[str, Any]:
     """Cancel a queued, running or waiting task."""
-    if not manager.cancel(task_id):
+    if not await manager.cancel_and_wait(task_id):
         raise HTTPException(400, CANNOT_CANCEL)
     return {"task_id": task_id, "status": "cancelled", "message": "Task cancelled successfully"}
 
