@@ -417,3 +417,23 @@ async def test_a_burst_is_written_in_few_group_commits(
         await ws.until("task_completed")
     batches = server.manager.journal.batches - before
     assert batches < 200, f"{batches} commits for ~2000 messages: not grouping"
+
+
+async def test_requests_audit_trail_records_who_answered_what(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
+    sid = await start(client, "confirm_once", kind="hazard")
+    async with await WS.open(server.ws_url, sid) as ws:
+        req = await ws.until("request_confirmation")
+        assert (await client.get(f"/tasks/{sid}/requests")).json()[0]["status"] == "open"
+        await ws.send({"type": "confirm", "value": True, "request_id": req["request_id"]})
+        resolved = await ws.until("request_resolved")
+        await ws.until("task_completed")
+    [record] = (await client.get(f"/tasks/{sid}/requests")).json()
+    assert record["request_id"] == req["request_id"] and record["kind"] == "hazard"
+    assert record["prompt"] == "Proceed?" and record["details"] == {"axis": "x"}
+    assert record["status"] == "answered" and record["answer"] is True
+    assert record["answered_by"] == resolved["answered_by"]
+    assert record["answered_by"]["connection_id"] and record["answered_by"]["client"]
+    assert record["resolved_at"] is not None and record["request"] == req
+    assert (await client.get("/tasks/nope/requests")).status_code == 404

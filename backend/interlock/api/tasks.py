@@ -154,6 +154,31 @@ async def answer(
     return {"task_id": task_id, "request_id": rid, "status": "answered"}
 
 
+@router.get("/tasks/{task_id}/requests")
+async def requests(task_id: str, manager: Manager) -> list[dict[str, Any]]:
+    """The audit trail: every request of the task, what it asked, the answer, who gave it."""
+    try:
+        await manager.get(task_id)
+    except TaskNotFound:
+        raise HTTPException(404, f"Task not found: {task_id}") from None
+    await manager.journal.sync()
+    return [
+        {
+            "request_id": r.request_id,
+            "seq": r.seq,
+            "kind": r.kind,
+            "prompt": r.prompt,
+            "details": r.payload.get("details"),
+            "request": r.payload,
+            "status": r.status,
+            "answer": r.answer,
+            "answered_by": r.answered_by,
+            "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
+        }
+        for r in await manager.store.get_requests(task_id)
+    ]
+
+
 @router.get("/tasks/{task_id}/artifacts/{name}")
 async def artifact(task_id: str, name: str, manager: Manager) -> Response:
     """Download a file the task produced."""
