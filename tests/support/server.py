@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from interlock.app import create_app
 from interlock.manager import SessionManager
 from interlock.settings import Settings
+from interlock.store import Store
 from interlock.tasks import TaskRegistry
 from interlock.wire import CoalescingWebSocketProtocol
 
@@ -74,13 +75,14 @@ def run_server(
     *,
     registry: TaskRegistry | None = None,
     services: dict[str, Any] | None = None,
+    store: Store | None = None,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
     """Start a server in a thread; stop it (gracefully) when the block ends."""
     sock = free_socket()
     host, port = sock.getsockname()
     settings = Settings(host=host, port=port, data_dir=data_dir, **overrides)
-    app = create_app(settings, registry=registry, services=services)
+    app = create_app(settings, registry=registry, services=services, store=store)
     config = uvicorn.Config(
         app,
         log_level="warning",
