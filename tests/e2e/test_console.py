@@ -84,6 +84,19 @@ def test_interactive_demo_runs_to_completion_in_the_browser(page: Page, console:
     expect(page.get_by_text(f"E-mail sent to {ADDRESS}")).to_be_visible()
     expect(page.get_by_role("dialog")).to_have_count(0)
 
+    # The audit trail: every answered request, what was answered, by whom, over which route.
+    answers = page.get_by_role("region", name="Answers").get_by_role("table", name="Answers")
+    rows = answers.get_by_role("row")
+    expect(rows).to_have_count(4)  # the header and three requests
+    who = r"127\.0\.0\.1:\d+ via websocket"
+    expect(rows.nth(1)).to_contain_text(FORM)
+    expect(rows.nth(1)).to_contain_text(f"to_address: {ADDRESS}")
+    expect(rows.nth(1)).to_contain_text(re.compile(who))
+    retried = rf"Attempt 1 failed.*Retry\?\s*retry\s*Yes\s*{who}"
+    expect(rows.nth(2)).to_contain_text(re.compile(retried))
+    sent = rf"Send e-mail to {re.escape(ADDRESS)}\?\s*confirm\s*Yes\s*{who}"
+    expect(rows.nth(3)).to_contain_text(re.compile(sent))
+
 
 def test_an_invalid_email_gets_a_field_error_and_keeps_the_form(
     page: Page, console: Console

@@ -43,7 +43,7 @@ const otherTab = { connection_id: "c2", client: "127.0.0.1:50123", user: null, v
 describe("SessionView", () => {
   beforeEach(() => {
     frames.resetSeq();
-    stubFetch({ "GET /tasks/s1": task() });
+    stubFetch({ "GET /tasks/s1": task(), "GET /tasks/s1/requests": [] });
   });
 
   it("connects to the session's socket and shows the connection state", async () => {
@@ -242,6 +242,67 @@ describe("SessionView", () => {
     expect(screen.getByRole("row", { name: "Subject Hi" })).toBeInTheDocument();
     expect(await screen.findByRole("link", { name: "scan.csv" })).toHaveAttribute("href", "/tasks/s1/artifacts/scan.csv");
     expect(screen.getByRole("button", { name: "Cancel Task" })).toBeDisabled();
+  });
+
+  it("lists who answered what, re-read when a request is resolved or the task ends", async () => {
+    const resolvedAt = "2024-01-01T10:00:05+00:00";
+    const confirm = {
+      request_id: "r1",
+      seq: 1,
+      kind: "confirm",
+      prompt: "Proceed?",
+      details: null,
+      request: {},
+      status: "open",
+      answer: null,
+      answered_by: null,
+      resolved_at: null,
+    };
+    const form = {
+      ...confirm,
+      request_id: "r2",
+      seq: 3,
+      kind: "input",
+      prompt: "Compose the e-mail",
+      status: "answered",
+      answer: { subject: "Hi", to_address: "a@b.c" },
+      answered_by: { connection_id: null, client: "10.0.0.7:4000", user: null, via: "http" },
+      resolved_at: resolvedAt,
+    };
+    const hazard = {
+      ...confirm,
+      request_id: "r3",
+      seq: 5,
+      kind: "hazard",
+      prompt: "Move x?",
+      status: "timeout",
+      answer: false,
+      answered_by: { connection_id: null, client: null, user: null, via: "server" },
+      resolved_at: resolvedAt,
+    };
+    let trail: unknown[] = [confirm];
+    const { calls } = stubFetch({ "GET /tasks/s1": task(), "GET /tasks/s1/requests": () => trail });
+    const requestCalls = () => calls.filter((c) => c.path === "/tasks/s1/requests").length;
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, [frames.confirmation("r1", "Proceed?")], "r1");
+    const table = await screen.findByRole("table", { name: "Answers" });
+    expect(screen.getByRole("region", { name: "Answers" })).toContainElement(table);
+    expect(await within(table).findByRole("row", { name: "Proceed? confirm open — —" })).toBeInTheDocument();
+    const settled = requestCalls();
+
+    trail = [{ ...confirm, status: "answered", answer: true, answered_by: otherTab, resolved_at: resolvedAt }, form, hazard];
+    live(socket, frames.resolved("r1", { value: true, answered_by: otherTab }));
+    const when = new Date(resolvedAt).toLocaleTimeString();
+    expect(await within(table).findByRole("row", { name: `Proceed? confirm Yes 127.0.0.1:50123 via websocket ${when}` })).toBeInTheDocument();
+    expect(requestCalls()).toBe(settled + 1);
+    expect(within(table).getByRole("row", { name: `Compose the e-mail input subject: Hi; to_address: a@b.c 10.0.0.7:4000 via http ${when}` })).toBeInTheDocument();
+    expect(within(table).getByRole("row", { name: `Move x? hazard timed out (default No) server ${when}` })).toBeInTheDocument();
+
+    trail = [...trail, { ...confirm, request_id: "r4", seq: 7, prompt: "Retry?", kind: "retry", status: "cancelled" }];
+    live(socket, frames.cancelled("cancelled by operator"));
+    expect(await within(table).findByRole("row", { name: "Retry? retry cancelled — —" })).toBeInTheDocument();
+    expect(requestCalls()).toBe(settled + 2);
   });
 
   it("says so when the session does not exist, and stops reconnecting", async () => {

@@ -6,7 +6,9 @@ import { errorMessage } from "../../../lib/api-client";
 import { isTerminalStatus } from "../../../lib/api-types";
 import { cancelTask } from "../api/task";
 import { useSession } from "../hooks/use-session";
+import { useRequests } from "../hooks/use-requests";
 import { useTask } from "../hooks/use-task";
+import { AnswersTable } from "./AnswersTable";
 import { Artifacts } from "./Artifacts";
 import { ConfirmationDialog } from "./ConfirmationDialog";
 import { ConnectionIndicator } from "./ConnectionIndicator";
@@ -20,6 +22,9 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const { state, connection, dispatch, send, reconnect } = useSession(sessionId);
   // The server uses one id for a task and its session.
   const { task } = useTask(sessionId);
+  // Re-read the audit trail when a request is resolved or the task ends; never polled.
+  const answersRevision = `${state.resolutions.length}:${state.outcome?.type ?? ""}`;
+  const answers = useRequests(sessionId, answersRevision);
 
   useEffect(() => {
     if (task) dispatch({ type: "task_snapshot", task });
@@ -131,6 +136,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
       </section>
 
       {state.outcome && <Outcome outcome={state.outcome} />}
+      <AnswersTable requests={answers.requests} error={answers.error} />
       <Artifacts artifacts={task?.artifacts ?? []} />
 
       <StreamView lines={state.lines} offset={state.hiddenLines} onClear={() => dispatch({ type: "clear_stream" })} />
