@@ -46,7 +46,7 @@ test: install-test frontend chromium
 
 lint: install-test
 	$(VENV)/bin/ruff check backend tests bench
-	$(VENV)/bin/mypy backend
+	$(VENV)/bin/mypy backend tests bench
 
 fmt: install-test
 	$(VENV)/bin/ruff check --fix backend tests bench

@@ -24,14 +24,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 from websockets.asyncio.client import connect
 
 HERE = Path(__file__).resolve().parent
+T = TypeVar("T")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -185,10 +187,12 @@ async def reconnect_latencies(url: str, tabs: int, missed: int) -> list[float]:
     return [elapsed for elapsed, _ in results]
 
 
-def run(coro: object) -> object:
-    async def bounded() -> object:
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` with a bound: a bench that hangs is a bench that failed."""
+
+    async def bounded() -> T:
         async with asyncio.timeout(300):
-            return await coro  # type: ignore[misc]
+            return await coro
 
     return asyncio.run(bounded())
 

@@ -49,8 +49,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def row(label: str, values: list[float]) -> str:
     ms = [v * 1000 for v in values]
-    return (f"  {label:<28} p50 {statistics.median(ms):7.2f} ms   p99 {percentile(ms, 0.99):7.2f}"
-            f" ms   max {max(ms):7.2f} ms   (n={len(ms)})")
+    return (
+        f"  {label:<28} p50 {statistics.median(ms):7.2f} ms   p99 {percentile(ms, 0.99):7.2f}"
+        f" ms   max {max(ms):7.2f} ms   (n={len(ms)})"
+    )
 
 
 async def measure(
@@ -60,8 +62,9 @@ async def measure(
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         for i in range(count):
             target = 3_000.0 if i % 2 else -3_000.0
-            moves.append(await cancel_a_move(server, client, hw, WAYS[i % len(WAYS)], target,
-                                             speed))
+            moves.append(
+                await cancel_a_move(server, client, hw, WAYS[i % len(WAYS)], target, speed)
+            )
     return moves
 
 
@@ -69,26 +72,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=240, help="cancels in all (>= 200)")
     parser.add_argument("--speed", type=float, default=2_000.0, help="move speed, um/s")
-    parser.add_argument("--acceleration", type=float, default=20_000.0,
-                        help="stage acceleration, um/s^2 (the simulator's default)")
+    parser.add_argument(
+        "--acceleration",
+        type=float,
+        default=20_000.0,
+        help="stage acceleration, um/s^2 (the simulator's default)",
+    )
     args = parser.parse_args()
     hw = RecordingController(SimulatedController(acceleration=args.acceleration))
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="interlock-bench-") as data, \
-            run_server(Path(data), services={"controller": hw}, log_level="warning") as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="interlock-bench-") as data,
+        run_server(Path(data), services={"controller": hw}, log_level="warning") as server,
+    ):
         moves = asyncio.run(measure(server, hw, args.count, args.speed))
     elapsed = time.monotonic() - started
-    print(f"stop latency: {len(moves)} cancels of a moving axis (x at up to {args.speed:g} um/s, "
-          f"{args.acceleration:g} um/s^2), {elapsed:.1f} s")
+    print(
+        f"stop latency: {len(moves)} cancels of a moving axis (x at up to {args.speed:g} um/s, "
+        f"{args.acceleration:g} um/s^2), {elapsed:.1f} s"
+    )
     for label, subset in [("all", moves)] + [(w, [m for m in moves if m.way == w]) for w in WAYS]:
         print(f"{label}:")
         print(row("cancel -> stop issued", [m.stop_latency for m in subset]))
         print(row("cancel -> standstill", [m.rest_latency for m in subset]))
         print(row("cancel -> task_cancelled", [m.ended - m.cancelled_at for m in subset]))
-    short = [m for m in moves if not min(m.start, m.target) < m.end["position"] < max(
-        m.start, m.target)]
-    print(f"every task ended task_cancelled short of its target: "
-          f"{all(m.end['type'] == 'task_cancelled' for m in moves) and not short}")
+    short = [
+        m for m in moves if not min(m.start, m.target) < m.end["position"] < max(m.start, m.target)
+    ]
+    print(
+        f"every task ended task_cancelled short of its target: "
+        f"{all(m.end['type'] == 'task_cancelled' for m in moves) and not short}"
+    )
 
 
 if __name__ == "__main__":

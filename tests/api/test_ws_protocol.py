@@ -145,7 +145,7 @@ async def test_bad_input_gets_errors_and_keeps_the_connection(
         assert (await ws.until("error"))["code"] == "invalid_json"
         await ws.send({"type": "dance"})
         assert (await ws.until("error"))["code"] == "unknown_type"
-        await ws.send([1, 2])
+        await ws.send(json.dumps([1, 2]))
         assert (await ws.until("error"))["code"] == "unknown_type"
         await ws.send({"type": "confirm", "value": "maybe"})
         err = await ws.until("error")
@@ -371,10 +371,10 @@ async def test_trim_never_drops_an_open_request(
 async def test_foreign_origin_is_rejected(client: httpx.AsyncClient, server: LiveServer) -> None:
     sid = await start(client, "block")
     with pytest.raises(InvalidStatus) as info:
-        await WS.open(server.ws_url, sid, origin="http://evil.example")  # type: ignore[arg-type]
+        await WS.open(server.ws_url, sid, origin="http://evil.example")
     assert info.value.response.status_code == 403
     same = f"http://{server.host}:{server.port}"
-    async with await WS.open(server.ws_url, sid, origin=same) as ws:  # type: ignore[arg-type]
+    async with await WS.open(server.ws_url, sid, origin=same) as ws:
         await ws.replay()
     await client.delete(f"/tasks/{sid}")
 
@@ -400,11 +400,11 @@ async def test_configured_origin_is_allowed_and_others_still_refused(tmp_path: P
             async with await WS.open(
                 server.ws_url,
                 sid,
-                origin="http://lab.example",  # type: ignore[arg-type]
+                origin="http://lab.example",
             ) as ws:
                 await ws.replay()
             with pytest.raises(InvalidStatus):
-                await WS.open(server.ws_url, sid, origin="http://other.example")  # type: ignore[arg-type]
+                await WS.open(server.ws_url, sid, origin="http://other.example")
             await client.delete(f"/tasks/{sid}")
 
 

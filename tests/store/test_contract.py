@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await s.close()
 
 
-def task(task_id: str, status: str = "running", minutes: int = 0, **kw: object) -> TaskRecord:
+def task(task_id: str, status: str = "running", minutes: int = 0, **kw: Any) -> TaskRecord:
     return TaskRecord(
         task_id=task_id,
         task_type="t",
@@ -38,7 +39,7 @@ def task(task_id: str, status: str = "running", minutes: int = 0, **kw: object) 
         status=status,
         created_at=T0 + timedelta(minutes=minutes),
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def msgs(session: str, *seqs: int) -> list[StoredMessage]:

@@ -65,7 +65,7 @@ def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task typ
 
     @registry.task("ask_once", params=AskParams)
     async def ask_once(ctx: TaskContext[AskParams]) -> dict[str, Any]:
-        fields = [
+        fields: list[dict[str, Any]] = [
             {"name": "name", "description": "Your name", "type": "string"},
             {"name": "count", "description": "How many", "type": "integer"},
             {"name": "email", "description": "E-mail", "type": "email", "required": False},

@@ -47,7 +47,7 @@ class WS:
         """Read ``state_replay_start``, the replayed messages and ``state_replay_complete``."""
         start = await self.recv()
         assert start["type"] == "state_replay_start", start
-        items = []
+        items: list[dict[str, Any]] = []
         while True:
             msg = await self.recv()
             if msg["type"] == "state_replay_complete":
