@@ -14,12 +14,17 @@ from tests.support.ws import WS
 
 
 async def wait_status(client: httpx.AsyncClient, task_id: str, *status: str) -> dict[str, Any]:
-    async with asyncio.timeout(10):
-        while True:
-            body: dict[str, Any] = (await client.get(f"/tasks/{task_id}")).json()
-            if body["status"] in status:
-                return body
-            await asyncio.sleep(0.02)
+    """Wait for the task to reach one of ``status``: watch its ``status`` messages."""
+    base = str(client.base_url).replace("http", "ws", 1).rstrip("/")
+    async with await WS.open(base, task_id) as ws:
+        start, items, _ = await ws.replay()
+        seen = {start["status"], *(m["status"] for m in items if m["type"] == "status")}
+        if not seen & set(status):
+            async with asyncio.timeout(10):
+                while (await ws.until("status"))["status"] not in status:
+                    pass
+    body: dict[str, Any] = (await client.get(f"/tasks/{task_id}")).json()
+    return body
 
 
 async def test_health_routes_answer_ok(client: httpx.AsyncClient) -> None:
