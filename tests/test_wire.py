@@ -1,11 +1,18 @@
-"""Write coalescing: one socket write per event-loop step, order kept."""
+"""Wire output: frames built once, one socket write per event-loop step, order kept."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
-from interlock.wire import CoalescingTransport
+import httpx
+import pytest
+
+from interlock.wire import CoalescingTransport, WireText, frame_of
+from tests.support.server import LiveServer, run_server
+from tests.support.tasks import make_registry
+from tests.support.ws import WS
 
 
 class RecordingTransport(asyncio.Transport):
@@ -59,3 +66,45 @@ async def test_close_flushes_first_and_abort_drops() -> None:
     t2.abort()
     await asyncio.sleep(0)
     assert inner2.writes == [] and inner2.aborted
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 200_000])
+def test_frames_carry_any_length_and_are_built_once(size: int) -> None:
+    text = WireText("é" * (size // 2) + "a" * (size % 2))
+    frame = frame_of(text)
+    payload = text.encode()
+    assert frame.endswith(payload) and frame[0] == 0x81  # FIN + text, no RSV bits
+    header = frame[: len(frame) - len(payload)]
+    if len(payload) < 126:
+        assert header == bytes([0x81, len(payload)])
+    elif len(payload) < 65536:
+        assert header[1] == 126 and int.from_bytes(header[2:4], "big") == len(payload)
+    else:
+        assert header[1] == 127 and int.from_bytes(header[2:10], "big") == len(payload)
+    assert frame_of(text) is frame
+
+
+async def test_messages_of_every_size_reach_a_real_client(
+    client: httpx.AsyncClient, server: LiveServer
+) -> None:
+    for size in (10, 200, 70_000):
+        r = await client.post(
+            "/tasks", json={"task_type": "chatty_big", "parameters": {"count": 3, "size": size}}
+        )
+        sid = r.json()["task_id"]
+        async with await WS.open(server.ws_url, sid) as ws:
+            await ws.until("task_completed")
+        lines = [m["content"] for m in ws.received if m["type"] == "stream"]
+        assert lines == [f"{i} {'x' * size}" for i in range(3)]
+
+
+async def test_a_plain_asgi_server_works_without_the_frames_extension(tmp_path: Path) -> None:
+    # uvicorn's own sans-I/O protocol: Connection falls back to ASGI sends.
+    with run_server(tmp_path / "d", registry=make_registry(), ws="websockets-sansio") as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            r = await http.post("/tasks", json={"task_type": "confirm_once", "parameters": {}})
+            sid = r.json()["task_id"]
+            async with await WS.open(server.ws_url, sid) as ws:
+                await ws.until("request_confirmation")
+                await ws.send({"type": "confirm", "value": True})
+                assert (await ws.until("task_completed"))["result"] == {"answer": True}

@@ -12,6 +12,8 @@ import uuid
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .wire import FRAMES_EXTENSION, FrameWrite, frame_of
+
 TRY_AGAIN_LATER = 1013
 
 
@@ -28,6 +30,8 @@ class Connection:
         self._sender: asyncio.Task[None] | None = None
         self.close_code: int | None = None
         self.close_reason = "client too slow; reconnect with since"
+        extension = websocket.scope.get("extensions", {}).get(FRAMES_EXTENSION)
+        self._write_frames: FrameWrite | None = extension["write"] if extension else None
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
@@ -49,18 +53,35 @@ class Connection:
 
     async def _send_loop(self) -> None:
         ws = self.websocket
-        queue = self._queue
         try:
-            while True:
-                data = await queue.get()
-                if data is None:
-                    break
-                await ws.send_text(data)
+            if self._write_frames is None:
+                while (data := await self._queue.get()) is not None:
+                    await ws.send_text(data)
+            elif not await self._send_frames(self._write_frames):
+                return
         except (WebSocketDisconnect, RuntimeError, OSError):
             return
         if self.close_code is not None:
             with contextlib.suppress(Exception):
                 await ws.close(self.close_code, self.close_reason)
+
+    async def _send_frames(self, write: FrameWrite) -> bool:
+        """Drain the outbox as shared, ready-made frames: all that waits, in one write.
+
+        Returns True at the close marker, False when the connection went away first."""
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            frames: list[bytes] = []
+            while item is not None:
+                frames.append(frame_of(item))
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            if frames and not await write(b"".join(frames)):
+                return False
+            if item is None:
+                return True
 
     async def aclose(self) -> None:
         """Stop the sender (after the receive loop ended)."""

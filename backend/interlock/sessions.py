@@ -20,6 +20,7 @@ from .forms import Form
 from .journal import Journal
 from .states import ResolveReason, TaskStatus, transition
 from .store import RequestRecord, StoredMessage, TaskRecord
+from .wire import WireText
 
 
 def utcnow() -> datetime:
@@ -90,7 +91,7 @@ class Session:
         self.last_seq = self.record.last_seq = seq
         message.seq = seq
         message.ts = utcnow().isoformat()
-        data = message.model_dump_json(by_alias=True)
+        data = WireText(message.model_dump_json(by_alias=True))
         self.history.append((seq, data))
         if len(self.history) > self.history_size:
             self._trim()

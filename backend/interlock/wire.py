@@ -1,19 +1,57 @@
-"""WebSocket write coalescing for uvicorn.
+"""WebSocket output for uvicorn: frames built once, writes coalesced.
 
-uvicorn writes every frame with its own ``transport.write`` and so, on an idle socket, its
-own ``send`` system call. A replay of 100 messages or a burst of fan-out then costs 100
-syscalls per tab. ``CoalescingWebSocketProtocol`` gives uvicorn's WebSocket protocol a
-transport that buffers every write of one event-loop step and hands them to the socket in
-one call at the end of the step. Order is kept (all writes share the buffer) and nothing
-waits longer than one loop iteration.
+Two costs dominate fan-out and replay through plain ASGI: every tab serializes every frame
+again, and every frame is its own ``transport.write`` and so, on an idle socket, its own
+``send`` system call. ``CoalescingWebSocketProtocol`` removes both:
+
+* Its transport buffers every write of one event-loop step and hands them to the socket in
+  one call at the end of the step. Order is kept and nothing waits longer than one step.
+* It offers the ASGI extension ``interlock.frames``: an awaitable ``write(frames)`` that
+  puts ready-made frame bytes on the connection. A session message becomes a frame once
+  (``frame_of``) and every tab writes the same bytes. These frames are not compressed (a
+  message may be sent uncompressed even where permessage-deflate was negotiated, RFC 7692).
+
+Other servers simply lack the extension; ``Connection`` then sends through ASGI.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+FRAMES_EXTENSION = "interlock.frames"
+
+#: ``write(frames) -> bool``: False once the connection is closing (nothing was written).
+FrameWrite = Callable[[bytes], Awaitable[bool]]
+
+
+class WireText(str):
+    """A message's JSON text that remembers its frame, so fan-out builds it once."""
+
+    _frame: bytes | None = None
+
+
+def frame_of(text: str) -> bytes:
+    """The unmasked, unfragmented, uncompressed text frame carrying ``text``."""
+    frame = getattr(text, "_frame", None)
+    if frame is not None:
+        return cast(bytes, frame)
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    frame = header + payload
+    if isinstance(text, WireText):
+        text._frame = frame
+    return frame
 
 
 class CoalescingTransport(asyncio.Transport):
@@ -99,3 +137,16 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         # uvloop's transports are not asyncio.Transport subclasses, but quack the same.
         inner = cast(asyncio.Transport, transport)
         super().connection_made(CoalescingTransport(inner, self.loop))
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        if not self.close_sent:  # the handshake was not refused
+            self.scope["extensions"][FRAMES_EXTENSION] = {"write": self.write_frames}
+
+    async def write_frames(self, frames: bytes) -> bool:
+        """Write ready-made frames after the app accepted; waits while the socket is full."""
+        await self.writable.wait()
+        if self.disconnected or self.close_sent or self.transport.is_closing():
+            return False
+        self.transport.write(frames)
+        return True

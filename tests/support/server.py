@@ -76,6 +76,7 @@ def run_server(
     registry: TaskRegistry | None = None,
     services: dict[str, Any] | None = None,
     store: Store | None = None,
+    ws: Any = CoalescingWebSocketProtocol,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
     """Start a server in a thread; stop it (gracefully) when the block ends."""
@@ -87,7 +88,7 @@ def run_server(
         app,
         log_level="warning",
         ws_max_size=settings.ws_max_message_bytes,
-        ws=CoalescingWebSocketProtocol,
+        ws=ws,
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
@@ -109,6 +110,7 @@ def run_server(
     thread.start()
     while not server.started:
         if not thread.is_alive():
+            sock.close()
             raise RuntimeError(f"server failed to start: {errors}")
         thread.join(0.01)
     try:
