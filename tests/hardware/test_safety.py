@@ -220,3 +220,33 @@ async def test_sigterm_stops_a_moving_axis_before_the_server_exits(tmp_path: Pat
     position = float(stopped.removeprefix("Stopped x at ").removesuffix(" um."))
     last_seen = [m["details"]["position"] for m in history if m["type"] == "progress"][-1]
     assert 0 < last_seen <= position < 9_000.0
+
+
+async def test_a_move_started_with_no_tab_open_is_stopped_after_the_grace_period(
+    tmp_path: Path,
+) -> None:
+    """The last tab closes at the prompt; someone answers Yes over HTTP; nobody watches the
+    motion, so it is stopped once the grace period has passed."""
+    hw = RecordingController(SimulatedController(acceleration=200_000.0))
+    with run_server(tmp_path / "data", services={"controller": hw}, stop_on_disconnect=True,
+                    stop_on_disconnect_grace=0.2) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            task_id = await submit(client, "axis_movement", axis="x", mode="absolute",
+                                   target=9_000.0, speed=1_000.0)
+            async with await WS.open(server.ws_url, task_id) as ws:
+                prompt = await ws.until("request_confirmation")
+            r = await client.post(f"/tasks/{task_id}/answer",
+                                  json={"request_id": prompt["request_id"], "value": True})
+            assert r.status_code == 200
+            answered_at = time.monotonic()
+            # Watch over HTTP: a WebSocket tab would count as an operator coming back.
+            async with asyncio.timeout(5):
+                while (await client.get(f"/tasks/{task_id}")).json()["status"] != "cancelled":
+                    await asyncio.sleep(0.02)
+            async with await WS.open(server.ws_url, task_id) as tab:
+                _, history, _ = await tab.replay()
+    end = history[-1]
+    assert end["type"] == "task_cancelled" and end["reason"] == "operator disconnected"
+    assert hw.moves and hw.stops
+    assert not hw.is_moving("x") and 0 < hw.position("x") < 9_000.0
+    assert hw.first_after(hw.stops, answered_at, "x") is not None

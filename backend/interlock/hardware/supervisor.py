@@ -158,9 +158,6 @@ class MotionSupervisor:
     def _on_disconnect(self, session: Session) -> None:
         if not self.stop_on_disconnect or not held_axes(session.resources, self.axis_ids):
             return
-        # While the task waits for an answer nothing moves, and nothing will without one.
-        if session.status is not TaskStatus.RUNNING:
-            return
         old = self._timers.pop(session.id, None)
         if old is not None:
             old.cancel()
@@ -168,10 +165,17 @@ class MotionSupervisor:
         self._timers[session.id] = timer
 
     async def _cancel_unless_back(self, session: Session) -> None:
-        await asyncio.sleep(self.grace)
+        """After the grace period with no tab: cancel the task if it runs. While it waits at a
+        prompt nothing moves, so keep watching: an answer over HTTP would start motion that
+        nobody sees, and that must stop too."""
+        while True:
+            await asyncio.sleep(self.grace)
+            if self.manager.bus.subscriber_count(session.id) > 0 or session.status.is_terminal:
+                self._timers.pop(session.id, None)
+                return  # a tab came back (its own close re-arms the timer), or it ended
+            if session.status is TaskStatus.RUNNING:
+                break
         self._timers.pop(session.id, None)
-        if self.manager.bus.subscriber_count(session.id) > 0 or session.status.is_terminal:
-            return  # a tab came back within the grace period
         log.warning(
             "task %s: no operator connected for %g s; cancelling it", session.id, self.grace
         )
