@@ -143,6 +143,8 @@ async def test_bad_input_gets_errors_and_keeps_the_connection(
         req = await ws.until("request_confirmation")
         await ws.send("{nope")
         assert (await ws.until("error"))["code"] == "invalid_json"
+        await ws.send("[" * 60_000)
+        assert (await ws.until("error"))["code"] == "invalid_json"
         await ws.send({"type": "dance"})
         assert (await ws.until("error"))["code"] == "unknown_type"
         await ws.send(json.dumps([1, 2]))

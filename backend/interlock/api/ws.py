@@ -144,6 +144,8 @@ async def handle(
         raw = json.loads(text)
     except ValueError as exc:
         return _error("invalid_json", f"not valid JSON: {exc}")
+    except RecursionError:
+        return _error("invalid_json", "not valid JSON: nested too deeply")
     if not isinstance(raw, dict) or raw.get("type") not in p.CLIENT_TYPES:
         kind = raw.get("type") if isinstance(raw, dict) else None
         return _error(
