@@ -317,3 +317,11 @@ async def test_cancel_before_the_task_ran_a_step_still_ends_it(
         "/tasks", json={"task_type": "dummy_short", "parameters": {"duration": 0, "steps": 1}}
     )
     assert r.status_code == 202, "the slot was not freed"
+
+
+async def test_global_task_timeout_fails_any_task(tmp_path: Path) -> None:
+    with run_server(tmp_path / "d", registry=make_registry(), task_timeout=0.2) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            task = (await http.post("/tasks", json={"task_type": "block"})).json()
+            body = await wait_status(http, task["task_id"], "failed")
+    assert body["error"] == "Task timed out after 0.2 s"
