@@ -28,11 +28,12 @@ def test_environment_twins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("INTERLOCK_ALLOWED_ORIGINS", "http://a.example, http://b.example")
     monkeypatch.setenv("INTERLOCK_STOP_ON_DISCONNECT", "true")
     monkeypatch.setenv("INTERLOCK_TASK_MODULES", "mylab.tasks")
+    monkeypatch.setenv("INTERLOCK_DURABLE_WRITES", "1")
     s = Settings()
     assert s.port == 9123 and s.data_dir == tmp_path and s.max_concurrent == 3
     assert s.history_size == 250 and s.stop_on_disconnect is True
     assert s.allowed_origins == ["http://a.example", "http://b.example"]
-    assert s.task_modules == ["mylab.tasks"]
+    assert s.task_modules == ["mylab.tasks"] and s.durable_writes is True
 
 
 def test_cli_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,7 +36,7 @@ def create_app(
 ) -> FastAPI:
     """Build the application. Everything not given is made from ``settings``."""
     settings = settings or Settings()
-    store = store or SQLiteStore(settings.database_path)
+    store = store or SQLiteStore(settings.database_path, durable=settings.durable_writes)
     services = dict(services or {})
     owns_controller = "controller" not in services
     if owns_controller:

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     data_dir: Path = Path("./data")
+    durable_writes: bool = Field(
+        default=False,
+        description="fsync every group commit (survives power loss; default survives crashes).",
+    )
     max_concurrent: int = Field(default=1, ge=1)
     history_size: int = Field(default=100, ge=10)
     retention_days: float = Field(default=30, gt=0)

@@ -132,3 +132,15 @@ async def test_prune_removes_only_old_finished_tasks(store: Store) -> None:
     assert await store.get_task("old") is None and await store.load_messages("old") == []
     assert await store.list_artifacts("old") == []
     assert await store.get_task("live") is not None and await store.get_task("fresh") is not None
+
+
+@pytest.mark.parametrize(("durable", "level"), [(False, 1), (True, 2)])
+async def test_sqlite_durability_setting(tmp_path: Path, durable: bool, level: int) -> None:
+    store = SQLiteStore(tmp_path / "d.sqlite3", durable=durable)
+    await store.open()
+    try:
+        mode = await store._call(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0])
+        sync = await store._call(lambda c: c.execute("PRAGMA synchronous").fetchone()[0])
+    finally:
+        await store.close()
+    assert mode == "wal" and sync == level  # 1 = NORMAL, 2 = FULL
