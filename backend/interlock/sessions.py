@@ -110,9 +110,13 @@ class Session:
     def load_history(self, messages: list[StoredMessage]) -> None:
         """Restore history from the store (a session of an earlier run, or a finished one)."""
         self.history = [(m.seq, m.data) for m in messages]
-        if self.history:
-            first = self.history[0][0]
-            self.truncated_upto = first - 1 if first > 1 else 0
+        # The highest seq that is gone: before the first kept message, or in a hole left
+        # behind a pinned request that outlived the messages after it.
+        expected = 1
+        for seq, _ in self.history:
+            if seq > expected:
+                self.truncated_upto = seq - 1
+            expected = seq + 1
         self.published_seq = self.last_seq
 
     def replay(self, since: int | None) -> tuple[list[str], bool]:
