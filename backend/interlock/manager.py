@@ -139,6 +139,11 @@ class SessionManager:
         holder = self._blocker(resources)
         if holder is not None and not queue:
             raise CapacityExceeded(holder.id)
+        if holder is None and queue:
+            # First come, first served: do not overtake a queued task that needs the same.
+            holder = next(
+                (s for s in self.queue if resources_overlap(s.resources, resources)), None
+            )
         record = TaskRecord(
             task_id=str(uuid.uuid4()),
             task_type=task_type.name,
@@ -200,10 +205,17 @@ class SessionManager:
         self._start_queued()
 
     def _start_queued(self) -> None:
+        """Start queued tasks in order. A task may pass one that waits, unless it needs
+        something that one needs too: then it waits its turn (no starving the big task)."""
+        reserved: frozenset[str] = frozenset()
         for session in list(self.queue):
-            if self._blocker(session.resources) is None:
+            if self._blocker(session.resources) is None and not resources_overlap(
+                reserved, session.resources
+            ):
                 self.queue.remove(session)
                 self._launch(session)
+            else:
+                reserved |= session.resources
         for index, session in enumerate(self.queue, start=1):
             session.record.message = f"Queued at position {index}"
             self.journal.touch(session)

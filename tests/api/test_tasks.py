@@ -325,3 +325,35 @@ async def test_global_task_timeout_fails_any_task(tmp_path: Path) -> None:
             task = (await http.post("/tasks", json={"task_type": "block"})).json()
             body = await wait_status(http, task["task_id"], "failed")
     assert body["error"] == "Task timed out after 0.2 s"
+
+
+async def test_queue_is_first_come_first_served_for_shared_resources(tmp_path: Path) -> None:
+    with run_server(tmp_path / "d", registry=make_registry(), max_concurrent=5) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+
+            async def hold(*resources: str, queue: bool = True) -> dict[str, Any]:
+                body = {
+                    "task_type": "hold",
+                    "parameters": {"resources": list(resources)},
+                    "queue": queue,
+                }
+                r = await http.post("/tasks", json=body)
+                assert r.status_code == 202, r.text
+                return dict(r.json())
+
+            x = await hold("axis:x")
+            whole = await hold("axis")  # needs every axis: waits for x
+            y = await hold("axis:y")  # y is free, but the whole-stage task came first
+            other = await hold("pump")  # needs nothing the queue needs: runs now
+            assert (whole["status"], y["status"], other["status"]) == (
+                "queued",
+                "queued",
+                "pending",
+            )
+            await http.delete(f"/tasks/{x['task_id']}")
+            await wait_status(http, whole["task_id"], "running")
+            assert (await http.get(f"/tasks/{y['task_id']}")).json()["status"] == "queued"
+            await http.delete(f"/tasks/{whole['task_id']}")
+            await wait_status(http, y["task_id"], "running")
+            for task in (y, other):
+                await http.delete(f"/tasks/{task['task_id']}")

@@ -36,6 +36,10 @@ class BigParams(BaseModel):
     pause: float = 0.0
 
 
+class HoldParams(BaseModel):
+    resources: list[str] = Field(default_factory=list)
+
+
 class BlockParams(BaseModel):
     seconds: float = 3600
     cleanup: float = 0.0
@@ -123,6 +127,11 @@ def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task typ
         await ctx.stream("calling")
         took = await ctx.run_blocking(_sleep_and_time, ctx.params.seconds)
         return {"took": took}
+
+    @registry.task("hold", params=HoldParams, resources=lambda p: p.resources)
+    async def hold(ctx: TaskContext[HoldParams]) -> None:
+        """Holds its resources until cancelled."""
+        await asyncio.Event().wait()
 
     @registry.task("explode")
     async def explode(ctx: TaskContext[Any]) -> None:
