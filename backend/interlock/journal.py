@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .bus import EventBus
 from .store import Artifact, RequestRecord, Store, StoredMessage, WriteBatch
@@ -128,6 +128,3 @@ class Journal:
                 log.exception("store write failed; retrying in %.2fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-
-    def stats(self) -> dict[str, Any]:
-        return {"batches": self.batches, "pending": len(self._published)}

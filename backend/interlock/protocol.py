@@ -167,7 +167,6 @@ ServerSessionMessage = Annotated[
 ]
 
 TERMINAL_TYPES = frozenset({"task_completed", "task_failed", "task_cancelled", "task_interrupted"})
-REQUEST_TYPES = frozenset({"request_confirmation", "request_user_input"})
 
 # ------------------------------------------------------------------------ connection messages
 

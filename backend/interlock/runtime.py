@@ -158,10 +158,6 @@ class TaskContext(Generic[P]):
         """Run a blocking call in a worker thread; the event loop never blocks."""
         return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
 
-    def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
-        """Schedule ``fn`` on the event loop (for callbacks from worker threads)."""
-        asyncio.get_running_loop().call_soon(fn, *args)
-
 
 _TIMED_OUT: Any = object()
 
