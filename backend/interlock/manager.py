@@ -20,7 +20,7 @@ from .runtime import execute
 from .sessions import Session, utcnow
 from .settings import Settings
 from .states import RESTART_REASON, SHUTDOWN_REASON, ResolveReason, TaskStatus
-from .store import Store, TaskRecord
+from .store import RequestRecord, Store, TaskRecord
 from .tasks.registry import TaskRegistry
 
 log = logging.getLogger("interlock.sessions")
@@ -100,16 +100,15 @@ class SessionManager:
     async def recover(self) -> None:
         """Tasks a crash left unfinished become ``interrupted``; their seq continues."""
         for record in await self.store.unfinished_tasks():
-            session = await self._load(record)
-            for req in await self.store.get_requests(record.task_id):
-                if req.status == "open":
-                    session.resolved[req.request_id] = ResolveReason.CANCELLED
-                    self.journal.put_request(
-                        replace(req, status=ResolveReason.CANCELLED.value, resolved_at=utcnow())
-                    )
-                    session.emit(
-                        p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
-                    )
+            session, open_requests = await self._load(record)
+            for req in open_requests:
+                session.resolved[req.request_id] = ResolveReason.CANCELLED
+                self.journal.put_request(
+                    replace(req, status=ResolveReason.CANCELLED.value, resolved_at=utcnow())
+                )
+                session.emit(
+                    p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
+                )
             session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=RESTART_REASON))
         await self.journal.sync()
 
@@ -252,21 +251,25 @@ class SessionManager:
             record = await self.store.get_task(session_id)
             if record is None:
                 raise TaskNotFound(session_id)
-            session = await self._load(record)
+            session, _ = await self._load(record)
             self._remember_finished(session)
             return session
 
-    async def _load(self, record: TaskRecord) -> Session:
+    async def _load(self, record: TaskRecord) -> tuple[Session, list[RequestRecord]]:
+        """A session of an earlier run or an evicted one, and its requests still open."""
         session = Session(record, self.journal, self.settings.history_size)
         session.load_history(await self.store.load_messages(record.task_id))
         for name, content_type in await self.store.list_artifacts(record.task_id):
             session.artifacts[name] = content_type
+        open_requests = []
         for req in await self.store.get_requests(record.task_id):
-            if req.status != "open":
+            if req.status == "open":
+                open_requests.append(req)
+            else:
                 session.resolved[req.request_id] = ResolveReason(req.status)
             session.last_request_id = req.request_id
         self.sessions[session.id] = session
-        return session
+        return session, open_requests
 
     def current(self) -> Session | None:
         """The oldest active (running or waiting) task."""
