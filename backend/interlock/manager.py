@@ -19,7 +19,7 @@ from .journal import Journal
 from .runtime import execute
 from .sessions import Session, utcnow
 from .settings import Settings
-from .states import RESTART_REASON, SHUTDOWN_REASON, ResolveReason, TaskStatus
+from .states import OPERATOR_REASON, RESTART_REASON, SHUTDOWN_REASON, ResolveReason, TaskStatus
 from .store import RequestRecord, Store, TaskRecord
 from .tasks.registry import TaskRegistry
 
@@ -291,7 +291,7 @@ class SessionManager:
                 except Exception:
                     log.exception("disconnect hook failed for %s", session.id)
 
-    def cancel(self, session_id: str, reason: str = "cancelled by operator") -> bool:
+    def cancel(self, session_id: str, reason: str = OPERATOR_REASON) -> bool:
         """Cancel a queued or live task. False when unknown or already finished."""
         session = self.sessions.get(session_id)
         if session is None or session.status.is_terminal or session.cancel_reason is not None:
@@ -305,7 +305,7 @@ class SessionManager:
         return True
 
     async def cancel_and_wait(
-        self, session_id: str, reason: str = "cancelled by operator", timeout: float = 10.0
+        self, session_id: str, reason: str = OPERATOR_REASON, timeout: float = 10.0
     ) -> bool:
         """Cancel, then wait (bounded) until the task reached its terminal state, so a
         client that asks right after the reply sees ``cancelled`` and stopped hardware."""
