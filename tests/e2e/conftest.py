@@ -85,8 +85,16 @@ def console(tmp_path: Path) -> Iterator[Console]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "interlock", "serve", "--port", str(port),
-               "--data-dir", str(tmp_path / "data")]
+    command = [
+        sys.executable,
+        "-m",
+        "interlock",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
@@ -120,8 +128,9 @@ def new_page(browser: Browser) -> Iterator[Any]:
     contexts = []
 
     def open_page() -> Page:
-        context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                      reduced_motion="reduce")
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

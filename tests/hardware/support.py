@@ -148,8 +148,11 @@ async def stored_requests(server: LiveServer, task_id: str) -> list[Any]:
 
 Way = Literal["delete", "ws", "hardware_stop"]
 WAYS: tuple[Way, ...] = ("delete", "ws", "hardware_stop")
-REASONS = {"delete": "cancelled by operator", "ws": "cancelled by operator",
-           "hardware_stop": "hardware stop"}
+REASONS = {
+    "delete": "cancelled by operator",
+    "ws": "cancelled by operator",
+    "hardware_stop": "hardware stop",
+}
 
 
 @dataclass
@@ -177,13 +180,18 @@ class CancelledMove:
 
 
 async def cancel_a_move(
-    server: LiveServer, client: httpx.AsyncClient, hw: RecordingController, way: Way,
-    target: float, speed: float = 2_000.0,
+    server: LiveServer,
+    client: httpx.AsyncClient,
+    hw: RecordingController,
+    way: Way,
+    target: float,
+    speed: float = 2_000.0,
 ) -> CancelledMove:
     """Start an ``axis_movement`` of x to ``target``, say Yes, and cancel it ``way`` as soon as
     a progress message shows x moving. Returns when ``task_cancelled`` arrived."""
-    task_id = await submit(client, "axis_movement", axis="x", mode="absolute", target=target,
-                           speed=speed)
+    task_id = await submit(
+        client, "axis_movement", axis="x", mode="absolute", target=target, speed=speed
+    )
     async with await WS.open(server.ws_url, task_id) as ws:
         prompt = await ws.until("request_confirmation")
         start = prompt["details"]["from"]
@@ -203,7 +211,12 @@ async def cancel_a_move(
         end = await until_terminal(ws)
         ended = time.monotonic()
     return CancelledMove(
-        way, start, target, cancelled_at,
-        hw.first_after(hw.stops, cancelled_at, "x"), hw.first_after(hw.rests, cancelled_at, "x"),
-        ended, {**end, "task_id": task_id},
+        way,
+        start,
+        target,
+        cancelled_at,
+        hw.first_after(hw.stops, cancelled_at, "x"),
+        hw.first_after(hw.rests, cancelled_at, "x"),
+        ended,
+        {**end, "task_id": task_id},
     )

@@ -27,8 +27,9 @@ from tests.support.ws import WS
 async def test_nothing_moves_until_yes_then_the_move_completes_with_progress(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
-    task_id = await submit(client, "axis_movement", axis="x", mode="relative", distance=250.0,
-                           speed=5_000.0)
+    task_id = await submit(
+        client, "axis_movement", axis="x", mode="relative", distance=250.0, speed=5_000.0
+    )
     async with await WS.open(server.ws_url, task_id) as ws:
         prompt = await ws.until("request_confirmation")
         assert prompt["kind"] == "hazard" and prompt["default"] is False
@@ -63,8 +64,9 @@ async def test_no_leaves_the_axis_untouched(
 async def test_an_unanswered_hazard_prompt_times_out_to_no(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
-    task_id = await submit(client, "axis_movement", axis="z", mode="relative", distance=100.0,
-                           confirm_timeout=0.2)
+    task_id = await submit(
+        client, "axis_movement", axis="z", mode="relative", distance=100.0, confirm_timeout=0.2
+    )
     async with await WS.open(server.ws_url, task_id) as ws:
         prompt = await ws.until("request_confirmation")
         assert prompt["timeout"] == 0.2 and prompt["default"] is False
@@ -79,8 +81,9 @@ async def test_an_unanswered_hazard_prompt_times_out_to_no(
 async def test_the_answer_who_gave_it_and_the_details_are_stored(
     server: LiveServer, client: httpx.AsyncClient
 ) -> None:
-    task_id = await submit(client, "axis_movement", axis="x", mode="absolute", target=40.0,
-                           speed=4_000.0)
+    task_id = await submit(
+        client, "axis_movement", axis="x", mode="absolute", target=40.0, speed=4_000.0
+    )
     async with await WS.open(server.ws_url, task_id) as ws:
         prompt = await ws.until("request_confirmation")
         await answer(ws, prompt, True)
@@ -116,8 +119,9 @@ async def test_a_task_timeout_stops_the_axis_and_fails_the_task(tmp_path: Path) 
     hw = RecordingController(SimulatedController())
     with run_server(tmp_path / "data", services={"controller": hw}, task_timeout=1.0) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            task_id = await submit(client, "axis_movement", axis="x", mode="absolute",
-                                   target=9_000.0)
+            task_id = await submit(
+                client, "axis_movement", axis="x", mode="absolute", target=9_000.0
+            )
             async with await WS.open(server.ws_url, task_id) as ws:
                 prompt = await ws.until("request_confirmation")
                 await answer(ws, prompt, True)

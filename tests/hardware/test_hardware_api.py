@@ -21,8 +21,15 @@ async def test_get_hardware_lists_every_axis_with_state_and_limits(
     assert body["controller"] == "simulated"
     axes = {axis["id"]: axis for axis in body["axes"]}
     assert list(axes) == ["x", "y", "z", "tx", "ty"]
-    assert axes["x"] == {"id": "x", "name": "X (lateral)", "unit": "um", "position": 0.0,
-                         "moving": False, "min": -10_000.0, "max": 10_000.0}
+    assert axes["x"] == {
+        "id": "x",
+        "name": "X (lateral)",
+        "unit": "um",
+        "position": 0.0,
+        "moving": False,
+        "min": -10_000.0,
+        "max": 10_000.0,
+    }
     assert axes["tx"]["unit"] == "deg" and axes["tx"]["max"] == 5.0
     assert axes["z"]["moving"] is True and 0 < axes["z"]["position"] < 4_000.0
     hw.stop("z")
@@ -41,9 +48,7 @@ async def test_soft_limit_violations_are_422_at_submission_and_nobody_is_asked(
     client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
     r = await post(client, "axis_movement", axis="x", mode="absolute", target=10_001.0)
-    assert _errors(r) == {
-        "target": "10001 um is outside the soft limits of x [-10000, 10000] um"
-    }
+    assert _errors(r) == {"target": "10001 um is outside the soft limits of x [-10000, 10000] um"}
     r = await post(client, "axis_movement", axis="z", mode="relative", distance=-1.0)
     assert "outside the soft limits of z [0, 5000]" in _errors(r)["distance"]
     r = await post(client, "profile_measurement", axis="y", start=0.0, stop=-20_000.0)
@@ -61,10 +66,18 @@ async def test_soft_limit_violations_are_422_at_submission_and_nobody_is_asked(
         ("axis_movement", {"mode": "absolute", "distance": 5}, "target", "target is required"),
         ("axis_movement", {"distance": 5, "speed": 0}, "speed", "greater than 0"),
         ("axis_movement", {"distance": 5, "speed": 20_000}, "speed", "less than or equal"),
-        ("axis_movement", {"axis": "tx", "distance": 1, "speed": 50}, "speed",
-         "at most 20 deg/s for axis tx"),
-        ("axis_movement", {"axis": "w", "distance": 5}, "axis",
-         "unknown axis 'w'; axes: x, y, z, tx, ty"),
+        (
+            "axis_movement",
+            {"axis": "tx", "distance": 1, "speed": 50},
+            "speed",
+            "at most 20 deg/s for axis tx",
+        ),
+        (
+            "axis_movement",
+            {"axis": "w", "distance": 5},
+            "axis",
+            "unknown axis 'w'; axes: x, y, z, tx, ty",
+        ),
         ("axis_movement", {"mode": "sideways", "distance": 5}, "mode", "'relative' or"),
         ("angle_adjustment", {"axes": ["tx", "x"]}, "axes.1", "axis 'x' is in um, not deg"),
         ("flat_alignment", {"axes": ["x", "x"]}, "axes", "axes must be different"),
@@ -72,7 +85,10 @@ async def test_soft_limit_violations_are_422_at_submission_and_nobody_is_asked(
     ],
 )
 async def test_bad_parameters_are_422_on_the_field(
-    client: httpx.AsyncClient, task_type: str, parameters: dict[str, Any], field: str,
+    client: httpx.AsyncClient,
+    task_type: str,
+    parameters: dict[str, Any],
+    field: str,
     message: str,
 ) -> None:
     errors = _errors(await post(client, task_type, **parameters))
@@ -89,8 +105,9 @@ async def test_two_tasks_never_hold_the_same_axis(client: httpx.AsyncClient) -> 
     r = await post(client, "focus_alignment")
     assert r.status_code == 409 and r.json()["detail"].endswith(on_x)
     # ...and waits for all of them when queued.
-    queued = (await client.post("/tasks", json={"task_type": "focus_alignment",
-                                                "queue": True})).json()
+    queued = (
+        await client.post("/tasks", json={"task_type": "focus_alignment", "queue": True})
+    ).json()
     assert queued["status"] == "queued"
     await client.delete(f"/tasks/{on_x}")
     assert (await client.get(f"/tasks/{queued['task_id']}")).json()["status"] == "queued"
@@ -107,15 +124,26 @@ async def test_hardware_stop_cancels_every_axis_task_even_one_waiting_for_a_yes(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
     waiting = await submit(client, "axis_movement", axis="z", distance=100.0)
-    queued = (await client.post("/tasks", json={"task_type": "profile_measurement", "queue": True,
-                                                "parameters": {"start": 0, "stop": 5}})).json()
+    queued = (
+        await client.post(
+            "/tasks",
+            json={
+                "task_type": "profile_measurement",
+                "queue": True,
+                "parameters": {"start": 0, "stop": 5},
+            },
+        )
+    ).json()
     async with await WS.open(server.ws_url, waiting) as ws:
         await ws.until("request_confirmation")
         r = await client.post("/hardware/stop")
         end = await ws.until("task_cancelled")
     assert r.status_code == 200
-    assert r.json() == {"stopped": ["x", "y", "z", "tx", "ty"],
-                        "cancelled": [queued["task_id"], waiting], "errors": []}
+    assert r.json() == {
+        "stopped": ["x", "y", "z", "tx", "ty"],
+        "cancelled": [queued["task_id"], waiting],
+        "errors": [],
+    }
     assert end["reason"] == "hardware stop"
     assert (await client.get(f"/tasks/{queued['task_id']}")).json()["status"] == "cancelled"
     assert hw.moves == []

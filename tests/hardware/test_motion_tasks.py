@@ -21,9 +21,12 @@ from tests.support.ws import WS
 def hw() -> RecordingController:
     """A fast stage sitting near the optical peak (x=120, y=-80, z=2500, tx=0.3, ty=-0.2) on
     every axis but the ones a test aligns, so the signal is well above the noise."""
-    return RecordingController(SimulatedController(
-        acceleration=1_000_000.0, positions={"x": 100.0, "y": -60.0, "z": 2_400.0},
-    ))
+    return RecordingController(
+        SimulatedController(
+            acceleration=1_000_000.0,
+            positions={"x": 100.0, "y": -60.0, "z": 2_400.0},
+        )
+    )
 
 
 @pytest.fixture
@@ -66,8 +69,9 @@ async def run_confirming(
 async def test_focus_alignment_scans_then_moves_to_the_peak_after_a_second_yes(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
-    task_id = await submit(client, "focus_alignment", start=1_500.0, stop=3_500.0, points=21,
-                           speed=10_000.0)
+    task_id = await submit(
+        client, "focus_alignment", start=1_500.0, stop=3_500.0, points=21, speed=10_000.0
+    )
     end, prompts, progress = await run_confirming(server, hw, task_id)
     assert end["type"] == "task_completed", end
     scan_prompt, move_prompt = prompts
@@ -87,8 +91,9 @@ async def test_focus_alignment_scans_then_moves_to_the_peak_after_a_second_yes(
 async def test_declining_the_move_to_the_peak_leaves_the_axis_where_the_scan_ended(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
-    task_id = await submit(client, "focus_alignment", start=2_000.0, stop=3_000.0, points=5,
-                           speed=10_000.0)
+    task_id = await submit(
+        client, "focus_alignment", start=2_000.0, stop=3_000.0, points=5, speed=10_000.0
+    )
     async with await WS.open(server.ws_url, task_id) as ws:
         await answer(ws, await ws.until("request_confirmation"), True)
         await answer(ws, await ws.until("request_confirmation"), False)
@@ -104,7 +109,10 @@ async def test_flat_alignment_peaks_x_then_y(
     end, prompts, _ = await run_confirming(server, hw, task_id)
     assert end["type"] == "task_completed", end
     assert [(p["details"]["axis"], "to" in p["details"]) for p in prompts] == [
-        ("x", False), ("x", True), ("y", False), ("y", True)
+        ("x", False),
+        ("x", True),
+        ("y", False),
+        ("y", True),
     ]
     assert prompts[0]["details"]["scan"] == [-50.0, 250.0]  # 300 um around x=100
     result = end["result"]
@@ -117,8 +125,15 @@ async def test_flat_alignment_peaks_x_then_y(
 async def test_angle_adjustment_runs_a_coarse_then_a_fine_phase_each_confirmed(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
-    task_id = await submit(client, "angle_adjustment", coarse_range=2.0, coarse_points=11,
-                           fine_range=0.4, fine_points=9, speed=20.0)
+    task_id = await submit(
+        client,
+        "angle_adjustment",
+        coarse_range=2.0,
+        coarse_points=11,
+        fine_range=0.4,
+        fine_points=9,
+        speed=20.0,
+    )
     end, prompts, progress = await run_confirming(server, hw, task_id)
     assert end["type"] == "task_completed", end
     assert [p["details"]["phase"] for p in prompts] == ["coarse", "fine"]
@@ -136,8 +151,9 @@ async def test_angle_adjustment_runs_a_coarse_then_a_fine_phase_each_confirmed(
 async def test_profile_measurement_returns_the_series_and_a_csv_download(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
-    task_id = await submit(client, "profile_measurement", axis="x", start=0.0, stop=240.0,
-                           points=25, speed=10_000.0)
+    task_id = await submit(
+        client, "profile_measurement", axis="x", start=0.0, stop=240.0, points=25, speed=10_000.0
+    )
     end, prompts, _ = await run_confirming(server, hw, task_id)
     assert end["type"] == "task_completed", end
     assert len(prompts) == 1 and prompts[0]["details"]["scan"] == [0.0, 240.0]
@@ -146,8 +162,11 @@ async def test_profile_measurement_returns_the_series_and_a_csv_download(
     assert max(series["y"]) == series["y"][12]  # the peak at x=120
     info = (await client.get(f"/tasks/{task_id}")).json()
     (artifact,) = info["artifacts"]
-    assert artifact == {"name": "profile.csv", "content_type": "text/csv",
-                        "url": f"/tasks/{task_id}/artifacts/profile.csv"}
+    assert artifact == {
+        "name": "profile.csv",
+        "content_type": "text/csv",
+        "url": f"/tasks/{task_id}/artifacts/profile.csv",
+    }
     r = await client.get(artifact["url"])
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text)))

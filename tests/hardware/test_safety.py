@@ -47,8 +47,9 @@ def registry_with_test_tasks() -> TaskRegistry:
     @registry.task("bare_move_then_crash", params=Targets, resources=lambda _p: {"axis:x"})
     async def bare_move_then_crash(ctx: TaskContext[Targets]) -> None:
         """Moves x without a Stage, then fails: only the server-wide safety net can stop x."""
-        await ctx.run_blocking(ctx.services["controller"].move_absolute, "x", ctx.params.x,
-                               ctx.params.speed)
+        await ctx.run_blocking(
+            ctx.services["controller"].move_absolute, "x", ctx.params.x, ctx.params.speed
+        )
         raise RuntimeError("lost the encoder")
 
     return registry
@@ -65,8 +66,9 @@ async def test_a_stop_refused_on_one_axis_does_not_keep_the_others_moving(
     tmp_path: Path,
 ) -> None:
     hw = RecordingController(SimulatedController(acceleration=200_000.0, fail_stop_on={"y"}))
-    with run_server(tmp_path / "data", registry=registry_with_test_tasks(),
-                    services={"controller": hw}) as server:
+    with run_server(
+        tmp_path / "data", registry=registry_with_test_tasks(), services={"controller": hw}
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             task_id = await submit(client, "move_x_and_y")
             async with await WS.open(server.ws_url, task_id) as ws:
@@ -96,8 +98,9 @@ async def test_the_software_stop_stops_every_axis_it_can_and_reports_the_others(
             assert r.status_code == 502
             body = r.json()
             assert body["stopped"] == ["y", "z", "tx", "ty"] and body["cancelled"] == []
-            assert body["errors"] == [{"axis": "x", "error": "axis 'x': stop command not "
-                                                             "acknowledged (simulated fault)"}]
+            assert body["errors"] == [
+                {"axis": "x", "error": "axis 'x': stop command not acknowledged (simulated fault)"}
+            ]
             assert body["detail"].startswith("Could not stop axes: x (")
             await wait_until(lambda: not hw.is_moving("y") and not hw.is_moving("z"))
             assert hw.position("y") < 500.0 and hw.position("z") < 500.0
@@ -108,8 +111,9 @@ async def test_a_task_that_fails_with_an_axis_moving_gets_it_stopped(
     tmp_path: Path,
 ) -> None:
     hw = RecordingController(SimulatedController(acceleration=200_000.0))
-    with run_server(tmp_path / "data", registry=registry_with_test_tasks(),
-                    services={"controller": hw}) as server:
+    with run_server(
+        tmp_path / "data", registry=registry_with_test_tasks(), services={"controller": hw}
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             task_id = await submit(client, "bare_move_then_crash", x=9_000.0, speed=500.0)
             async with await WS.open(server.ws_url, task_id) as ws:
@@ -121,8 +125,9 @@ async def test_a_task_that_fails_with_an_axis_moving_gets_it_stopped(
 
 
 async def start_a_long_move(server: LiveServer, client: httpx.AsyncClient) -> tuple[str, WS]:
-    task_id = await submit(client, "axis_movement", axis="x", mode="absolute", target=9_000.0,
-                           speed=1_000.0)
+    task_id = await submit(
+        client, "axis_movement", axis="x", mode="absolute", target=9_000.0, speed=1_000.0
+    )
     ws = await WS.open(server.ws_url, task_id)
     await answer(ws, await ws.until("request_confirmation"), True)
     await until_moving(ws, 0.0)
@@ -133,8 +138,12 @@ async def test_closing_the_last_tab_stops_the_move_after_the_grace_period(
     tmp_path: Path,
 ) -> None:
     hw = RecordingController(SimulatedController(acceleration=200_000.0))
-    with run_server(tmp_path / "data", services={"controller": hw}, stop_on_disconnect=True,
-                    stop_on_disconnect_grace=0.3) as server:
+    with run_server(
+        tmp_path / "data",
+        services={"controller": hw},
+        stop_on_disconnect=True,
+        stop_on_disconnect_grace=0.3,
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             task_id, ws = await start_a_long_move(server, client)
             await ws.close()
@@ -158,11 +167,16 @@ async def test_a_tab_back_within_the_grace_period_keeps_the_move_going(
     tmp_path: Path,
 ) -> None:
     hw = RecordingController(SimulatedController(acceleration=200_000.0))
-    with run_server(tmp_path / "data", services={"controller": hw}, stop_on_disconnect=True,
-                    stop_on_disconnect_grace=0.3) as server:
+    with run_server(
+        tmp_path / "data",
+        services={"controller": hw},
+        stop_on_disconnect=True,
+        stop_on_disconnect_grace=0.3,
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            task_id = await submit(client, "axis_movement", axis="x", distance=800.0,
-                                   speed=1_000.0)  # about 0.8 s: longer than the grace
+            task_id = await submit(
+                client, "axis_movement", axis="x", distance=800.0, speed=1_000.0
+            )  # about 0.8 s: longer than the grace
             ws = await WS.open(server.ws_url, task_id)
             await answer(ws, await ws.until("request_confirmation"), True)
             await until_moving(ws, 0.0)
@@ -179,8 +193,7 @@ async def test_without_stop_on_disconnect_a_closed_tab_changes_nothing(
     hw = RecordingController(SimulatedController(acceleration=200_000.0))
     with run_server(tmp_path / "data", services={"controller": hw}) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            task_id = await submit(client, "axis_movement", axis="x", distance=300.0,
-                                   speed=1_000.0)
+            task_id = await submit(client, "axis_movement", axis="x", distance=300.0, speed=1_000.0)
             ws = await WS.open(server.ws_url, task_id)
             await answer(ws, await ws.until("request_confirmation"), True)
             await until_moving(ws, 0.0)
@@ -196,8 +209,9 @@ async def test_sigterm_stops_a_moving_axis_before_the_server_exits(tmp_path: Pat
     data = tmp_path / "data"
     with ServerProcess(data) as proc:
         async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
-            task_id = await submit(client, "axis_movement", axis="x", mode="absolute",
-                                   target=9_000.0, speed=100.0)  # 90 s: still moving at SIGTERM
+            task_id = await submit(
+                client, "axis_movement", axis="x", mode="absolute", target=9_000.0, speed=100.0
+            )  # 90 s: still moving at SIGTERM
             async with await WS.open(proc.ws_url, task_id) as ws:
                 await answer(ws, await ws.until("request_confirmation"), True)
                 await until_moving(ws, 0.0)
@@ -228,15 +242,21 @@ async def test_a_move_started_with_no_tab_open_is_stopped_after_the_grace_period
     """The last tab closes at the prompt; someone answers Yes over HTTP; nobody watches the
     motion, so it is stopped once the grace period has passed."""
     hw = RecordingController(SimulatedController(acceleration=200_000.0))
-    with run_server(tmp_path / "data", services={"controller": hw}, stop_on_disconnect=True,
-                    stop_on_disconnect_grace=0.2) as server:
+    with run_server(
+        tmp_path / "data",
+        services={"controller": hw},
+        stop_on_disconnect=True,
+        stop_on_disconnect_grace=0.2,
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            task_id = await submit(client, "axis_movement", axis="x", mode="absolute",
-                                   target=9_000.0, speed=1_000.0)
+            task_id = await submit(
+                client, "axis_movement", axis="x", mode="absolute", target=9_000.0, speed=1_000.0
+            )
             async with await WS.open(server.ws_url, task_id) as ws:
                 prompt = await ws.until("request_confirmation")
-            r = await client.post(f"/tasks/{task_id}/answer",
-                                  json={"request_id": prompt["request_id"], "value": True})
+            r = await client.post(
+                f"/tasks/{task_id}/answer", json={"request_id": prompt["request_id"], "value": True}
+            )
             assert r.status_code == 200
             answered_at = time.monotonic()
             # Watch over HTTP: a WebSocket tab would count as an operator coming back.

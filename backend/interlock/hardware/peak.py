@@ -37,15 +37,17 @@ def _parabola(points: list[tuple[float, float]]) -> tuple[float, float] | None:
     rows = [[s[4], s[3], s[2]], [s[3], s[2], s[1]], [s[2], s[1], s[0]]]
 
     def det(m: list[list[float]]) -> float:
-        return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+        return (
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        )
 
     d = det(rows)
     if abs(d) < 1e-12 * max(1.0, abs(s[4]) * s[0] ** 2):
         return None
 
     def solve(col: int) -> float:  # Cramer's rule
-        return det([[*r[:col], t[2 - i], *r[col + 1:]] for i, r in enumerate(rows)]) / d
+        return det([[*r[:col], t[2 - i], *r[col + 1 :]] for i, r in enumerate(rows)]) / d
 
     return solve(0), solve(1)

@@ -136,8 +136,13 @@ class Stage:
         pump = _ProgressPump(send) if report else None
         try:
             position = await move_and_wait(
-                self.controller, axis, mode="absolute", value=target, speed=speed,
-                cancel=self.ctx.cancel_flag, on_progress=pump.offer if pump else None,
+                self.controller,
+                axis,
+                mode="absolute",
+                value=target,
+                speed=speed,
+                cancel=self.ctx.cancel_flag,
+                on_progress=pump.offer if pump else None,
                 timeout=(info.max - info.min) / speed + MOVE_TIMEOUT_MARGIN,
             )
         except MotionCancelled as exc:

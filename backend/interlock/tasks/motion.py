@@ -41,15 +41,21 @@ class AxisMovementParams(BaseModel):
     axis: str = Field("x", description="Axis id, as GET /hardware lists them")
     mode: Literal["relative", "absolute"] = "relative"
     distance: float | None = Field(
-        None, allow_inf_nan=False, validate_default=True,
+        None,
+        allow_inf_nan=False,
+        validate_default=True,
         description="Relative moves: distance in the axis unit (um for x, y, z)",
     )
     target: float | None = Field(
-        None, allow_inf_nan=False, validate_default=True,
+        None,
+        allow_inf_nan=False,
+        validate_default=True,
         description="Absolute moves: target position in the axis unit",
     )
     speed: float | None = Field(
-        None, gt=0, le=MAX_SPEED["um"],
+        None,
+        gt=0,
+        le=MAX_SPEED["um"],
         description="Axis unit per second (default: 1000 um/s, 2 deg/s)",
     )
     confirm_timeout: float = _confirm_timeout()
@@ -65,7 +71,9 @@ class AxisMovementParams(BaseModel):
 
 class AngleAdjustmentParams(BaseModel):
     axes: list[str] = Field(
-        default_factory=lambda: ["tx", "ty"], min_length=1, max_length=4,
+        default_factory=lambda: ["tx", "ty"],
+        min_length=1,
+        max_length=4,
         description="Angular axes to adjust, one after the other",
     )
     coarse_range: float = Field(2.0, gt=0, le=20, description="Coarse scan width (deg)")
@@ -87,7 +95,9 @@ class FocusAlignmentParams(BaseModel):
 
 class FlatAlignmentParams(BaseModel):
     axes: list[str] = Field(
-        default_factory=lambda: ["x", "y"], min_length=1, max_length=4,
+        default_factory=lambda: ["x", "y"],
+        min_length=1,
+        max_length=4,
         description="Lateral axes, aligned one after the other",
     )
     span: float = Field(500.0, gt=0, le=20_000, description="Scan width (um) around each axis")
@@ -216,27 +226,49 @@ def _series(axis: Axis, xs: list[float], ys: list[float]) -> dict[str, Any]:
 
 
 async def _scan_then_peak(
-    stage: Stage, axis: Axis, low: float, high: float, points: int, speed: float,
-    name: str, percent: tuple[float, float],
+    stage: Stage,
+    axis: Axis,
+    low: float,
+    high: float,
+    points: int,
+    speed: float,
+    name: str,
+    percent: tuple[float, float],
 ) -> tuple[dict[str, Any], float]:
     """Confirm and run a scan, then confirm and make the move to its peak."""
     here = await stage.position(axis.id)
     await stage.confirm(
         f"Scan {axis.id} from {low:g} to {high:g} {axis.unit} in {points} points?",
-        {"axis": axis.id, "from": here, "scan": [low, high], "points": points, "speed": speed,
-         "unit": axis.unit, "estimated_s": _seconds(abs(here - low) + (high - low), speed)},
+        {
+            "axis": axis.id,
+            "from": here,
+            "scan": [low, high],
+            "points": points,
+            "speed": speed,
+            "unit": axis.unit,
+            "estimated_s": _seconds(abs(here - low) + (high - low), speed),
+        },
     )
     middle = (percent[0] + percent[1]) / 2
-    xs, ys = await stage.scan(axis.id, low, high, points, speed, stage=name,
-                              percent=(percent[0], middle))
+    xs, ys = await stage.scan(
+        axis.id, low, high, points, speed, stage=name, percent=(percent[0], middle)
+    )
     best, here = peak_position(xs, ys), xs[-1]
     await stage.confirm(
         f"Move {axis.id} to the signal peak at {best:g} {axis.unit}?",
-        {"axis": axis.id, "from": here, "to": best, "signal": max(ys), "speed": speed,
-         "unit": axis.unit, "estimated_s": _seconds(best - here, speed)},
+        {
+            "axis": axis.id,
+            "from": here,
+            "to": best,
+            "signal": max(ys),
+            "speed": speed,
+            "unit": axis.unit,
+            "estimated_s": _seconds(best - here, speed),
+        },
     )
-    position = await stage.move_to(axis.id, best, speed, stage=name,
-                                   percent=(middle, percent[1]), message=f"{axis.id} to peak")
+    position = await stage.move_to(
+        axis.id, best, speed, stage=name, percent=(middle, percent[1]), message=f"{axis.id} to peak"
+    )
     return _series(axis, xs, ys), position
 
 
@@ -259,13 +291,19 @@ async def axis_movement(ctx: TaskContext[AxisMovementParams]) -> dict[str, Any]:
             raise TaskFailed(f"target {target:g} {axis.unit} is outside the soft limits")
         speed = p.speed or DEFAULT_SPEED[axis.unit]
         await stage.confirm(
-            f"Move {axis.id} from {start:g} to {target:g} {axis.unit} at {speed:g} "
-            f"{axis.unit}/s?",
-            {"axis": axis.id, "from": start, "to": target, "speed": speed, "unit": axis.unit,
-             "estimated_s": _seconds(target - start, speed)},
+            f"Move {axis.id} from {start:g} to {target:g} {axis.unit} at {speed:g} {axis.unit}/s?",
+            {
+                "axis": axis.id,
+                "from": start,
+                "to": target,
+                "speed": speed,
+                "unit": axis.unit,
+                "estimated_s": _seconds(target - start, speed),
+            },
         )
-        position = await stage.move_to(axis.id, target, speed, stage="moving",
-                                       message=f"Moving {axis.id}")
+        position = await stage.move_to(
+            axis.id, target, speed, stage="moving", message=f"Moving {axis.id}"
+        )
     return {"axis": axis.id, "position": position, "target": target}
 
 
@@ -284,16 +322,22 @@ async def angle_adjustment(ctx: TaskContext[AngleAdjustmentParams]) -> dict[str,
             await stage.confirm(
                 f"{phase.title()} angle scan of {', '.join(p.axes)} (±{width / 2:g} deg), then "
                 "move each to its peak?",
-                {"phase": phase, "points": points, "speed": p.speed, "unit": "deg",
-                 "axes": {a: {"from": centers[a], "scan": list(w)} for a, w in windows.items()},
-                 "estimated_s": _seconds(travel, p.speed)},
+                {
+                    "phase": phase,
+                    "points": points,
+                    "speed": p.speed,
+                    "unit": "deg",
+                    "axes": {a: {"from": centers[a], "scan": list(w)} for a, w in windows.items()},
+                    "estimated_s": _seconds(travel, p.speed),
+                },
             )
             phases[phase] = {}
             for index, axis in enumerate(axes):
                 first = (number * len(axes) + index) * block
                 low, high = windows[axis.id]
-                xs, ys = await stage.scan(axis.id, low, high, points, p.speed, stage=phase,
-                                          percent=(first, first + block))
+                xs, ys = await stage.scan(
+                    axis.id, low, high, points, p.speed, stage=phase, percent=(first, first + block)
+                )
                 best = peak_position(xs, ys)
                 centers[axis.id] = await stage.move_to(axis.id, best, p.speed, report=False)
                 phases[phase][axis.id] = {**_series(axis, xs, ys), "best": best}
@@ -325,7 +369,13 @@ async def flat_alignment(ctx: TaskContext[FlatAlignmentParams]) -> dict[str, Any
             axis = stage.axis(axis_id)
             low, high = _window(axis, await stage.position(axis_id), p.span)
             scans[axis_id], positions[axis_id] = await _scan_then_peak(
-                stage, axis, low, high, p.points, p.speed, "flat",
+                stage,
+                axis,
+                low,
+                high,
+                p.points,
+                p.speed,
+                "flat",
                 (index * block, (index + 1) * block),
             )
         signal = await stage.read_signal()
@@ -341,20 +391,32 @@ async def profile_measurement(ctx: TaskContext[ProfileParams]) -> dict[str, Any]
         await stage.confirm(
             f"Measure a profile along {axis.id} from {p.start:g} to {p.stop:g} {axis.unit} "
             f"in {p.points} points?",
-            {"axis": axis.id, "from": here, "scan": [p.start, p.stop], "points": p.points,
-             "speed": p.speed, "unit": axis.unit,
-             "estimated_s": _seconds(abs(here - p.start) + abs(p.stop - p.start), p.speed)},
+            {
+                "axis": axis.id,
+                "from": here,
+                "scan": [p.start, p.stop],
+                "points": p.points,
+                "speed": p.speed,
+                "unit": axis.unit,
+                "estimated_s": _seconds(abs(here - p.start) + abs(p.stop - p.start), p.speed),
+            },
         )
         xs, ys = await stage.scan(axis.id, p.start, p.stop, p.points, p.speed, stage="measuring")
     rows = "".join(f"{x!r},{y!r}\n" for x, y in zip(xs, ys, strict=True))
     ctx.add_artifact("profile.csv", f"position,signal\n{rows}".encode(), "text/csv")
-    return {"axis": axis.id, "series": _series(axis, xs, ys), "points": len(xs),
-            "artifact": "profile.csv"}
+    return {
+        "axis": axis.id,
+        "series": _series(axis, xs, ys),
+        "points": len(xs),
+        "artifact": "profile.csv",
+    }
 
 
 def register(registry: TaskRegistry) -> None:
     registry.task(
-        "axis_movement", params=AxisMovementParams, check=check_axis_movement,
+        "axis_movement",
+        params=AxisMovementParams,
+        check=check_axis_movement,
         resources=lambda p: axis_resources(p.axis),
     )(axis_movement)
     whole_controller = (
