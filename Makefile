@@ -46,10 +46,12 @@ test: install-test frontend chromium
 
 lint: install-test
 	$(VENV)/bin/ruff check backend tests bench
+	$(VENV)/bin/ruff format --check backend tests bench
 	$(VENV)/bin/mypy backend tests bench
 
 fmt: install-test
 	$(VENV)/bin/ruff check --fix backend tests bench
+	$(VENV)/bin/ruff format backend tests bench
 
 types: install
 	$(PY) -m interlock.schema > frontend/src/lib/protocol.schema.json

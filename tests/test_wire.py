@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from interlock.wire import CoalescingTransport, WireText, frame_of
+from interlock.frames import WireText, frame_of
+from interlock.wire import CoalescingTransport
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
 from tests.support.ws import WS

@@ -16,11 +16,11 @@ from .api import hardware, health, poc, tasks, ws
 from .bus import EventBus, MemoryBus
 from .exceptions import CapacityExceeded
 from .hardware import load_controller
-from .hardware.supervisor import MotionSupervisor
 from .manager import SessionManager
 from .settings import Settings
 from .static_files import STATIC_DIR, mount_console
 from .store import SQLiteStore, Store
+from .supervisor import MotionSupervisor
 from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
 

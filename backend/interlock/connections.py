@@ -12,7 +12,7 @@ import uuid
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .wire import FRAMES_EXTENSION, FrameWrite, frame_of
+from .frames import FRAMES_EXTENSION, FrameWrite, frame_of
 
 TRY_AGAIN_LATER = 1013
 

@@ -17,10 +17,10 @@ from typing import Any
 from . import protocol as p
 from .exceptions import AnswerRejected, ValidationFailed
 from .forms import Form
+from .frames import WireText
 from .journal import Journal
 from .states import ResolveReason, TaskStatus, transition
 from .store import RequestRecord, StoredMessage, TaskRecord
-from .wire import WireText
 
 
 def utcnow() -> datetime:

@@ -17,41 +17,11 @@ Other servers simply lack the extension; ``Connection`` then sends through ASGI.
 from __future__ import annotations
 
 import asyncio
-import struct
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-FRAMES_EXTENSION = "interlock.frames"
-
-#: ``write(frames) -> bool``: False once the connection is closing (nothing was written).
-FrameWrite = Callable[[bytes], Awaitable[bool]]
-
-
-class WireText(str):
-    """A message's JSON text that remembers its frame, so fan-out builds it once."""
-
-    _frame: bytes | None = None
-
-
-def frame_of(text: str) -> bytes:
-    """The unmasked, unfragmented, uncompressed text frame carrying ``text``."""
-    frame = getattr(text, "_frame", None)
-    if frame is not None:
-        return cast(bytes, frame)
-    payload = text.encode()
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", 0x81, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 126, size)
-    else:
-        header = struct.pack("!BBQ", 0x81, 127, size)
-    frame = header + payload
-    if isinstance(text, WireText):
-        text._frame = frame
-    return frame
+from .frames import FRAMES_EXTENSION
 
 
 class CoalescingTransport(asyncio.Transport):

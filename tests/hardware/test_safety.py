@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from interlock.hardware import SimulatedController
 from interlock.hardware.resources import axis_resources
-from interlock.hardware.stage import Stage
 from interlock.runtime import TaskContext
+from interlock.stage import Stage
 from interlock.tasks import TaskRegistry, builtin_registry
 from tests.hardware.support import (
     RecordingController,

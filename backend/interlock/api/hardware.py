@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from ..hardware import HardwareError
-from ..hardware.supervisor import MotionSupervisor
+from ..supervisor import MotionSupervisor
 
 router = APIRouter(tags=["hardware"])
 

@@ -17,8 +17,8 @@ from ..exceptions import InvalidParameters, TaskFailed
 from ..hardware.controller import Axis, Controller
 from ..hardware.peak import peak_position
 from ..hardware.resources import CONTROLLER, axis_resources
-from ..hardware.stage import Stage, controller_of
 from ..runtime import TaskContext
+from ..stage import Stage, controller_of
 from .registry import TaskRegistry
 
 #: Highest speed a task may ask for, per axis unit (unit/s).

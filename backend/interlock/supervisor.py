@@ -1,6 +1,6 @@
 """``MotionSupervisor``: hardware safety around sessions, for the whole server.
 
-A task stops its own axes when it ends early (:class:`~interlock.hardware.stage.Stage`). The
+A task stops its own axes when it ends early (:class:`~interlock.stage.Stage`). The
 supervisor adds what no single task can do:
 
 * the operator's software stop (``POST /hardware/stop``): cancel every task that holds axes,
@@ -18,14 +18,14 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..states import TaskStatus
-from .controller import Controller
-from .motion import halt_axes, stop_axes
-from .resources import held_axes
+from .hardware.controller import Controller
+from .hardware.motion import halt_axes, stop_axes
+from .hardware.resources import held_axes
+from .states import TaskStatus
 
 if TYPE_CHECKING:
-    from ..manager import SessionManager
-    from ..sessions import Session
+    from .manager import SessionManager
+    from .sessions import Session
 
 log = logging.getLogger("interlock.hardware")
 

@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..exceptions import TaskCancelled, TaskFailed
-from .controller import Axis, Controller
-from .errors import HardwareError, MotionCancelled, UnknownAxisError
-from .motion import halt_axes, move_and_wait
+from .exceptions import TaskCancelled, TaskFailed
+from .hardware.controller import Axis, Controller
+from .hardware.errors import HardwareError, MotionCancelled, UnknownAxisError
+from .hardware.motion import halt_axes, move_and_wait
 
 if TYPE_CHECKING:
-    from ..runtime import TaskContext
+    from .runtime import TaskContext
 
 log = logging.getLogger("interlock.hardware")
 R = TypeVar("R")
