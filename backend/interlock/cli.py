@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
+from .server import serve
 from .settings import Settings
-from .wire import CoalescingWebSocketProtocol
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,24 +29,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         key: value for key, value in vars(args).items() if key != "command" and value is not None
     }
     return Settings(**overrides)
-
-
-def serve(settings: Settings) -> None:
-    from .app import create_app
-
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        ws_max_size=settings.ws_max_message_bytes,
-        ws=CoalescingWebSocketProtocol,
-        timeout_graceful_shutdown=10,
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

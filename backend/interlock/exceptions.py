@@ -37,6 +37,19 @@ class CapacityExceeded(InterlockError):
         self.detail = detail or f"A task is already running: {holder}"
 
 
+class StoreError(InterlockError):
+    """Raised by a ``Store`` when an operation can never succeed as asked: the data is
+    inconsistent (a constraint failed) or the database is damaged or of a foreign schema.
+    Retrying does not help; the affected session is failed instead."""
+
+
+class StoreUnavailable(StoreError):
+    """Raised when the store cannot be used right now but may recover: the database is
+    locked by another process, the disk is full or read-only, an I/O error occurred, or an
+    operation did not finish within the store timeout. Writes are retried with backoff
+    meanwhile; requests that need the store get HTTP 503 / ``store_unavailable``."""
+
+
 class TaskNotFound(InterlockError):
     """Raised when a task/session id is unknown."""
 
