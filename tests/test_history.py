@@ -6,11 +6,12 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pydantic_core import PydanticSerializationError
 
 from interlock import protocol as p
-from interlock.bus import MemoryBus
 from interlock.journal import Journal
 from interlock.sessions import Session
 from interlock.states import ResolveReason, TaskStatus
@@ -18,30 +19,43 @@ from interlock.store import MemoryStore, TaskRecord
 
 SIZE = 4  # small, so trimming happens in almost every example
 
-# An operation: stream a line, open a confirmation, or resolve the open one.
-ops = st.lists(st.sampled_from(["stream", "stream", "stream", "ask", "resolve"]), max_size=40)
+# An operation: stream a line, try to emit something that cannot be serialized, open a
+# confirmation, or resolve the open one.
+ops = st.lists(
+    st.sampled_from(["stream", "stream", "stream", "bad", "ask", "resolve"]), max_size=40
+)
 
 
 async def play(steps: list[str], since_values: list[int]) -> None:
     store = MemoryStore()
-    journal = Journal(store, MemoryBus())
+    journal = Journal(store, lambda session, seq, _data: session.published(seq))
     journal.start()
     record = TaskRecord("s", "t", {}, TaskStatus.PENDING, datetime.now(UTC))
     session = Session(record, journal, SIZE)
     session.set_status(TaskStatus.RUNNING)
+    emitted = [session.last_seq]
     for step in steps:
         if step == "stream":
-            session.emit(p.Stream(content="x"))
+            emitted.append(session.emit(p.Stream(content="x")))
+        elif step == "bad":
+            # Raises inside the task that tried it, and costs no seq.
+            with pytest.raises(PydanticSerializationError):
+                session.emit(p.Progress(progress=1, details={"x": object()}))
         elif step == "ask" and session.pending is None:
+            first = session.last_seq + 1  # the status change, then the request
             session.open_request(p.RequestConfirmation(request_id="", prompt="ok?"), None)
+            emitted += range(first, session.last_seq + 1)
         elif step == "resolve" and session.pending is not None:
+            first = session.last_seq + 1
             session.resolve(ResolveReason.ANSWERED, p.Answerer(), value=True)
+            emitted += range(first, session.last_seq + 1)
     await journal.sync()
     stored = await store.load_messages("s")
     reloaded = Session(session.snapshot(), journal, SIZE)
     reloaded.load_history(stored)
     await journal.stop()
 
+    assert emitted == list(range(1, session.last_seq + 1)), "a seq was skipped or reused"
     kept = [seq for seq, _ in session.history]
     assert len(kept) <= SIZE + 1 and kept == sorted(kept)
     assert [m.seq for m in stored] == kept, "store and memory disagree"
@@ -61,6 +75,7 @@ async def play(steps: list[str], since_values: list[int]) -> None:
 @given(steps=ops, since_values=st.lists(st.integers(0, 45), min_size=1, max_size=8))
 # A request pinned while lines stream past it leaves a hole behind it.
 @example(steps=["stream"] * 3 + ["ask"] + ["stream"] * 15, since_values=[6])
+@example(steps=["stream", "bad", "stream", "ask", "bad", "resolve", "stream"], since_values=[0])
 def test_trimmed_history_replays_the_same_live_and_after_reload(
     steps: list[str], since_values: list[int]
 ) -> None:

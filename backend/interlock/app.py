@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from . import __version__
 from .api import hardware, health, poc, tasks, ws
 from .bus import EventBus, MemoryBus
-from .exceptions import CapacityExceeded
+from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .hardware import load_controller
 from .manager import SessionManager
 from .settings import Settings
@@ -88,6 +88,19 @@ def create_app(
     @app.exception_handler(CapacityExceeded)
     async def _capacity(_request: Request, exc: CapacityExceeded) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": exc.detail})
+
+    @app.exception_handler(QueueFull)
+    async def _queue_full(_request: Request, exc: QueueFull) -> JSONResponse:
+        return JSONResponse(status_code=429, content={"detail": exc.detail})
+
+    @app.exception_handler(StoreError)
+    async def _store(_request: Request, exc: StoreError) -> JSONResponse:
+        # Nothing was taken: the client may retry once /health says ok again.
+        return JSONResponse(
+            status_code=503,
+            content={"detail": f"Store unavailable: {exc}", "code": "store_unavailable"},
+            headers={"Retry-After": "1"},
+        )
 
     for router in (health.router, tasks.router, poc.router, hardware.router, ws.router):
         app.include_router(router)

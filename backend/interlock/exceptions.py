@@ -50,6 +50,15 @@ class StoreUnavailable(StoreError):
     meanwhile; requests that need the store get HTTP 503 / ``store_unavailable``."""
 
 
+class QueueFull(InterlockError):
+    """Raised when a task would have to wait but ``INTERLOCK_MAX_QUEUED`` tasks already do."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Queue is full ({limit} tasks)")
+        self.limit = limit
+        self.detail = f"Queue is full ({limit} tasks)"
+
+
 class TaskNotFound(InterlockError):
     """Raised when a task/session id is unknown."""
 

@@ -1,47 +1,60 @@
 """SessionManager: creates sessions, admits them to run (slots, resources, queue), finds
-them again (in memory or in the store), recovers after a crash, and shuts down cleanly."""
+them again (in memory or in the store), takes answers and cancels, recovers after a crash,
+and shuts down cleanly. Routers talk to this class only."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from . import protocol as p
-from .bus import EventBus
-from .exceptions import CapacityExceeded, TaskNotFound
+from .admission import resources_overlap
+from .bus import EventBus, Subscriber
+from .exceptions import (
+    AnswerRejected,
+    CapacityExceeded,
+    QueueFull,
+    StoreError,
+    StoreUnavailable,
+    TaskNotFound,
+)
 from .journal import Journal
 from .runtime import execute
 from .sessions import Session, utcnow
 from .settings import Settings
-from .states import OPERATOR_REASON, RESTART_REASON, SHUTDOWN_REASON, ResolveReason, TaskStatus
-from .store import RequestRecord, Store, TaskRecord
+from .states import (
+    OPERATOR_REASON,
+    RESTART_REASON,
+    SHUTDOWN_REASON,
+    STORE_FAILED_REASON,
+    ResolveReason,
+    TaskStatus,
+)
+from .store import Artifact, RequestRecord, Store, TaskRecord
 from .tasks.registry import TaskRegistry
 
 log = logging.getLogger("interlock.sessions")
 
-#: Finished sessions kept in memory for fast replay; older ones are re-read from the store.
+#: Finished sessions kept in memory for fast replay; older unwatched ones are re-read
+#: from the store when asked for.
 FINISHED_CACHE = 256
+#: Seconds between two retention prunes.
+PRUNE_INTERVAL = 3600.0
 
 
-def resources_overlap(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether two tasks needing ``a`` and ``b`` collide: they share a resource, or one needs
-    a resource the other needs part of (``axis`` covers ``axis:x``, so a task holding every
-    axis conflicts with one holding x; ``axis:x`` and ``axis:y`` do not conflict)."""
-    return bool(a & _with_parents(b)) or bool(b & _with_parents(a))
+class CancelOutcome(enum.Enum):
+    """What ``cancel_and_wait`` achieved."""
 
-
-def _with_parents(resources: frozenset[str]) -> set[str]:
-    out = set(resources)
-    for resource in resources:
-        parts = resource.split(":")
-        out.update(":".join(parts[:i]) for i in range(1, len(parts)))
-    return out
+    NOT_ACTIVE = "not_active"  # unknown, already finished, or already being cancelled
+    ENDED = "ended"
+    STILL_RUNNING = "still_running"  # asked, but not ended within the cancel timeout
 
 
 class SessionManager:
@@ -61,7 +74,7 @@ class SessionManager:
         self.bus = bus
         self.registry = registry
         self.services = services or {}
-        self.journal = Journal(store, bus)
+        self.journal = Journal(store, self._deliver, self._session_lost)
         self.sessions: dict[str, Session] = {}
         self.active: dict[str, Session] = {}
         self.queue: list[Session] = []
@@ -79,8 +92,13 @@ class SessionManager:
     async def start(self) -> None:
         self.journal.start()
         await self.recover()
-        await self.prune()
+        await self._prune_quietly()
         self._prune_task = asyncio.create_task(self._prune_loop(), name="interlock-prune")
+
+    def cancel_all(self, reason: str = SHUTDOWN_REASON) -> None:
+        """Signal every queued and live task to stop now (the first step of a shutdown)."""
+        for session in [*self.queue, *self.active.values()]:
+            session.request_cancel(reason)
 
     async def stop(self) -> None:
         """Cancel every live task (they end ``interrupted``), write everything, return."""
@@ -91,8 +109,7 @@ class SessionManager:
         for session in list(self.queue):
             self._drop_queued(session, TaskStatus.INTERRUPTED)
         runners = [s.runner for s in self.active.values() if s.runner is not None]
-        for session in list(self.active.values()):
-            session.request_cancel(SHUTDOWN_REASON)
+        self.cancel_all(SHUTDOWN_REASON)
         if runners:
             await asyncio.gather(*runners, return_exceptions=True)
         await self.journal.stop()
@@ -119,21 +136,37 @@ class SessionManager:
             log.info("pruned %d finished tasks older than %s", count, cutoff.isoformat())
         return count
 
+    async def _prune_quietly(self) -> None:
+        try:
+            await self.prune()
+        except StoreError as exc:
+            log.warning("pruning old tasks failed (will retry later): %s", exc)
+        except Exception:
+            log.exception("pruning old tasks failed (will retry later)")
+
     async def _prune_loop(self) -> None:
         while True:
-            await asyncio.sleep(3600)
-            await self.prune()
+            await asyncio.sleep(PRUNE_INTERVAL)
+            await self._prune_quietly()
+
+    def health(self) -> str | None:
+        """Why the server is degraded (the store refuses writes), or None when healthy."""
+        return self.journal.degraded
 
     # --------------------------------------------------------------------- creating
 
     async def create(
         self, task_type_name: str, parameters: dict[str, Any] | None, *, queue: bool = False
     ) -> Session:
-        """Validate, then start now, queue, or raise CapacityExceeded (in that order)."""
+        """Validate, then start now, queue, or raise CapacityExceeded (in that order).
+
+        The task is stored before this returns (StoreUnavailable otherwise): a task that was
+        accepted exists after a crash."""
         task_type = self.registry.get(task_type_name)
         params = task_type.validate(parameters)
         if task_type.check is not None:
-            task_type.check(params, self.services)
+            # Checks may ask the controller (a blocking call): never on the event loop.
+            await asyncio.to_thread(task_type.check, params, self.services)
         resources = task_type.resources(params)
         holder = self._blocker(resources)
         if holder is not None and not queue:
@@ -143,6 +176,8 @@ class SessionManager:
             holder = next(
                 (s for s in self.queue if resources_overlap(s.resources, resources)), None
             )
+        if holder is not None and len(self.queue) >= self.settings.max_queued:
+            raise QueueFull(self.settings.max_queued)
         record = TaskRecord(
             task_id=str(uuid.uuid4()),
             task_type=task_type.name,
@@ -152,14 +187,26 @@ class SessionManager:
             message="Task submitted successfully",
         )
         session = Session(record, self.journal, self.settings.history_size, resources=resources)
+        # Hold the slot (or the place in the queue) while the record is committed, so tasks
+        # submitted meanwhile are admitted against it.
+        if holder is None:
+            self.active[session.id] = session
+        else:
+            self.queue.append(session)
+        try:
+            await self.journal.write_through(tasks=[session.snapshot()])
+        except BaseException:
+            self.active.pop(session.id, None)
+            if session in self.queue:
+                self.queue.remove(session)
+            self._start_queued()
+            raise
         self.sessions[session.id] = session
         self._params[session.id] = params
-        self.journal.touch(session)
         if holder is None:
             self._launch(session)
         else:
-            self.queue.append(session)
-            record.message = f"Queued at position {len(self.queue)}"
+            record.message = f"Queued at position {self.queue.index(session) + 1}"
             session.set_status(TaskStatus.QUEUED)
         return session
 
@@ -208,6 +255,8 @@ class SessionManager:
         something that one needs too: then it waits its turn (no starving the big task)."""
         reserved: frozenset[str] = frozenset()
         for session in list(self.queue):
+            if session.id not in self.sessions:
+                continue  # still being stored by create()
             if self._blocker(session.resources) is None and not resources_overlap(
                 reserved, session.resources
             ):
@@ -216,14 +265,17 @@ class SessionManager:
             else:
                 reserved |= session.resources
         for index, session in enumerate(self.queue, start=1):
-            session.record.message = f"Queued at position {index}"
-            self.journal.touch(session)
+            if session.id in self.sessions:
+                session.record.message = f"Queued at position {index}"
+                self.journal.touch(session)
 
     def _drop_queued(self, session: Session, status: TaskStatus, reason: str = "") -> None:
         self.queue.remove(session)
         self._params.pop(session.id, None)
         if status is TaskStatus.INTERRUPTED:
             session.finish(status, p.TaskInterrupted(reason=SHUTDOWN_REASON))
+        elif status is TaskStatus.FAILED:
+            session.finish(status, p.TaskFailed(error=session.record.error or reason))
         else:
             session.finish(status, p.TaskCancelled(reason=reason or "cancelled"))
         self._remember_finished(session)
@@ -231,23 +283,46 @@ class SessionManager:
 
     def _remember_finished(self, session: Session) -> None:
         self._finished_order.append(session.id)
-        while len(self._finished_order) > FINISHED_CACHE:
-            old = self._finished_order.pop(0)
-            if old in self.sessions and self.sessions[old].status.is_terminal:
-                del self.sessions[old]
+        self._evict()
+
+    def _evict(self) -> None:
+        """Forget the oldest finished sessions nobody watches beyond FINISHED_CACHE."""
+        excess = len(self._finished_order) - FINISHED_CACHE
+        if excess <= 0:
+            return
+        keep: list[str] = []
+        for old in self._finished_order:
+            session = self.sessions.get(old)
+            if excess > 0 and (session is None or self.bus.subscriber_count(old) == 0):
+                excess -= 1
+                self.sessions.pop(old, None)
+            else:
+                keep.append(old)
+        self._finished_order = keep
 
     # ---------------------------------------------------------------------- finding
+
+    @contextlib.asynccontextmanager
+    async def _store_deadline(self) -> AsyncIterator[None]:
+        """Bound a read that needs the store: StoreUnavailable instead of hanging."""
+        try:
+            async with asyncio.timeout(self.settings.store_timeout):
+                yield
+        except TimeoutError:
+            reason = self.journal.degraded or "no answer"
+            raise StoreUnavailable(
+                f"the store did not answer within {self.settings.store_timeout:g} s ({reason})"
+            ) from None
 
     async def get(self, session_id: str) -> Session:
         """The session, loading it from the store if this process does not hold it."""
         session = self.sessions.get(session_id)
         if session is not None:
             return session
-        async with self._load_lock:
+        async with self._store_deadline(), self._load_lock:
             session = self.sessions.get(session_id)
             if session is not None:
                 return session
-            await self.journal.sync()
             record = await self.store.get_task(session_id)
             if record is None:
                 raise TaskNotFound(session_id)
@@ -273,23 +348,64 @@ class SessionManager:
 
     def current(self) -> Session | None:
         """The oldest active (running or waiting) task."""
-        return next(iter(self.active.values()), None)
+        return next((s for s in self.active.values() if s.id in self.sessions), None)
 
     async def list_records(self, status: str | None, limit: int) -> list[TaskRecord]:
-        await self.journal.sync()
-        return await self.store.list_tasks(status=status, limit=limit)
+        async with self._store_deadline():
+            await self.journal.sync()
+            return await self.store.list_tasks(status=status, limit=limit)
 
-    # ----------------------------------------------------------------------- acting
+    async def requests(self, session_id: str) -> list[RequestRecord]:
+        """Every request of the session with its answer: the audit trail."""
+        await self.get(session_id)
+        async with self._store_deadline():
+            await self.journal.sync()
+            return await self.store.get_requests(session_id)
 
-    def detach(self, session: Session, subscriber: Any) -> None:
+    async def artifact(self, session_id: str, name: str) -> Artifact | None:
+        async with self._store_deadline():
+            await self.journal.sync()
+            return await self.store.get_artifact(session_id, name)
+
+    # ---------------------------------------------------------------- connections
+
+    def subscribe(self, session: Session, subscriber: Subscriber) -> None:
+        self.bus.subscribe(session.id, subscriber)
+
+    def watchers(self, session_id: str) -> int:
+        """Connections watching the session on this instance."""
+        return self.bus.subscriber_count(session_id)
+
+    def detach(self, session: Session, subscriber: Subscriber) -> None:
         """A connection closed; run the disconnect hooks when it was the session's last."""
         self.bus.unsubscribe(session.id, subscriber)
-        if self.bus.subscriber_count(session.id) == 0 and not session.status.is_terminal:
-            for hook in self.disconnect_hooks:
-                try:
-                    hook(session)
-                except Exception:
-                    log.exception("disconnect hook failed for %s", session.id)
+        if self.bus.subscriber_count(session.id) > 0:
+            return
+        if session.status.is_terminal:
+            self._evict()
+            return
+        for hook in self.disconnect_hooks:
+            try:
+                hook(session)
+            except Exception:
+                log.exception("disconnect hook failed for %s", session.id)
+
+    def _deliver(self, session: Session, seq: int, data: str) -> None:
+        session.published(seq)
+        self.bus.publish(session.id, data)
+
+    def _session_lost(self, session_id: str, error: StoreError) -> None:
+        """The store can never take this session's writes: end its task ``failed``."""
+        session = self.sessions.get(session_id)
+        if session is None or session.status.is_terminal:
+            return
+        session.record.error = f"store error: {error}"
+        if session in self.queue:
+            self._drop_queued(session, TaskStatus.FAILED, STORE_FAILED_REASON)
+        else:
+            session.request_cancel(STORE_FAILED_REASON)
+
+    # ----------------------------------------------------------------------- acting
 
     def cancel(self, session_id: str, reason: str = OPERATOR_REASON) -> bool:
         """Cancel a queued or live task. False when unknown or already finished."""
@@ -305,18 +421,24 @@ class SessionManager:
         return True
 
     async def cancel_and_wait(
-        self, session_id: str, reason: str = OPERATOR_REASON, timeout: float = 10.0
-    ) -> bool:
-        """Cancel, then wait (bounded) until the task reached its terminal state, so a
-        client that asks right after the reply sees ``cancelled`` and stopped hardware."""
+        self, session_id: str, reason: str = OPERATOR_REASON
+    ) -> CancelOutcome:
+        """Cancel, then wait (up to the cancel timeout) until the task reached its terminal
+        state, so a client that asks right after the reply sees it ended and stopped."""
         if not self.cancel(session_id, reason):
-            return False
-        session = self.sessions.get(session_id)
-        if session is not None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await session.finished.wait()
-        return True
+            return CancelOutcome.NOT_ACTIVE
+        session = self.sessions[session_id]
+        try:
+            async with asyncio.timeout(self.settings.cancel_timeout):
+                await session.finished.wait()
+        except TimeoutError:
+            log.error(
+                "task %s did not end within %g s of its cancel",
+                session_id,
+                self.settings.cancel_timeout,
+            )
+            return CancelOutcome.STILL_RUNNING
+        return CancelOutcome.ENDED
 
     async def answer(
         self,
@@ -326,6 +448,27 @@ class SessionManager:
         *,
         value: bool | None = None,
         values: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> str:
+        """Take a person's answer: check it, store it, and only then let the task act on it.
+
+        First valid answer wins; an answer that arrives while another is being stored waits
+        for that one's fate. Returns the request id. Raises AnswerRejected (wire codes),
+        TaskNotFound, or StoreError/StoreUnavailable (nothing was taken: the request stays
+        open and the task does not act)."""
         session = await self.get(session_id)
-        session.answer(request_id, answerer, value=value, values=values)
+        while (req := session.pending) is not None and req.answering is not None:
+            if not await asyncio.shield(req.answering):
+                raise StoreUnavailable("the store could not record the answer")
+        taken = session.take_answer(request_id, answerer, value=value, values=values)
+        flight: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        taken.request.answering = flight
+        applied = False
+        try:
+            await self.journal.write_through(requests=[taken.record])
+            applied = session.apply(taken)
+        finally:
+            taken.request.answering = None
+            flight.set_result(applied)
+        if not applied:
+            raise AnswerRejected("task_not_active", "the task was cancelled meanwhile")
+        return taken.request.request_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter
 
 from .states import RequestKind, ResolveReason, TaskStatus
 
@@ -203,6 +203,7 @@ ErrorCode = Literal[
     "session_not_found",
     "invalid_since",
     "task_not_active",
+    "store_unavailable",
 ]
 
 
@@ -229,10 +230,13 @@ ServerConnectionMessage = Annotated[
 
 
 class Confirm(_Message):
-    """Answer a confirmation. Without ``request_id`` it answers the open request."""
+    """Answer a confirmation with JSON true/false; `hazard` prompts need `request_id`.
+
+    Without ``request_id`` it answers the open request (not a ``hazard`` one); ``value``
+    must be a JSON boolean: ``"yes"``, ``1`` or ``"on"`` are a ``validation_error``."""
 
     type: Literal["confirm"]
-    value: bool
+    value: StrictBool
     request_id: str | None = None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import logging
@@ -15,7 +14,13 @@ from pydantic import BaseModel
 from . import protocol as p
 from .exceptions import RequestTimeout, TaskCancelled, TaskFailed
 from .forms import Form, FormSpec
-from .states import SHUTDOWN_REASON, RequestKind, ResolveReason, TaskStatus
+from .states import (
+    SHUTDOWN_REASON,
+    STORE_FAILED_REASON,
+    RequestKind,
+    ResolveReason,
+    TaskStatus,
+)
 from .store import Artifact
 
 if TYPE_CHECKING:
@@ -128,6 +133,9 @@ class TaskContext(Generic[P]):
             async with asyncio.timeout(timeout):
                 return await req.future
         except TimeoutError:
+            if req.answering is not None:
+                # An answer given before the deadline is being stored: it wins if it is.
+                await asyncio.shield(req.answering)
             if session.pending is req:
                 return _TIMED_OUT
             return req.future.result()
@@ -173,29 +181,9 @@ async def execute(
 ) -> None:
     """Run the task to exactly one terminal state, whatever it raises."""
     ctx: TaskContext[Any] = TaskContext(session, params, services=services)
-    limit = task_type.timeout or default_timeout
     session.started = True
     try:
-        if session.cancel_event.is_set():  # cancelled before its first step
-            raise TaskCancelled(session.cancel_reason or "cancelled")
-        session.set_status(TaskStatus.RUNNING)
-        try:
-            async with asyncio.timeout(limit) as scope:
-                result = await task_type.fn(ctx)
-        except TimeoutError:
-            if not scope.expired():
-                raise
-            raise TaskFailed(f"Task timed out after {limit:g} s") from None
-        try:
-            json.dumps(result)
-        except (TypeError, ValueError) as exc:
-            raise TaskFailed(f"task result is not JSON serializable: {exc}") from None
-        session.record.progress = 100.0
-        session.record.result = result
-        session.finish(
-            TaskStatus.COMPLETED,
-            p.TaskCompleted(result=result, values=session.values or None),
-        )
+        _complete(session, await _run(ctx, task_type, task_type.timeout or default_timeout))
     except asyncio.CancelledError:
         _uncancel()
         _end_cancelled(session, TaskCancelled(session.cancel_reason or "cancelled"))
@@ -214,8 +202,37 @@ async def execute(
         if session.pending is not None:
             session.resolve(ResolveReason.CANCELLED)
         if on_exit is not None:
-            with contextlib.suppress(Exception):
+            try:
                 on_exit(session)
+            except Exception:
+                ctx.log.exception("cleaning up after task %s failed", session.id)
+
+
+async def _run(ctx: TaskContext[Any], task_type: TaskType, limit: float | None) -> Any:
+    """The task function under its time limit; the result it returned."""
+    session = ctx._session
+    if session.cancel_event.is_set():  # cancelled before its first step
+        raise TaskCancelled(session.cancel_reason or "cancelled")
+    session.set_status(TaskStatus.RUNNING)
+    try:
+        async with asyncio.timeout(limit) as scope:
+            return await task_type.fn(ctx)
+    except TimeoutError:
+        if not scope.expired():
+            raise
+        raise TaskFailed(f"Task timed out after {limit:g} s") from None
+
+
+def _complete(session: Session, result: Any) -> None:
+    message = p.TaskCompleted(result=result, values=session.values or None)
+    try:
+        json.dumps(result, allow_nan=False)
+        message.model_dump_json()
+    except (TypeError, ValueError) as exc:
+        raise TaskFailed(f"task result is not JSON serializable: {exc}") from None
+    session.record.progress = 100.0
+    session.record.result = result
+    session.finish(TaskStatus.COMPLETED, message)
 
 
 def _uncancel() -> None:
@@ -225,6 +242,9 @@ def _uncancel() -> None:
 
 
 def _end_cancelled(session: Session, exc: TaskCancelled) -> None:
+    if session.cancel_reason == STORE_FAILED_REASON:
+        _end_failed(session, session.record.error or STORE_FAILED_REASON, False, None)
+        return
     if session.cancel_reason == SHUTDOWN_REASON:
         session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=SHUTDOWN_REASON))
         return

@@ -19,7 +19,7 @@ from .exceptions import AnswerRejected, ValidationFailed
 from .forms import Form
 from .frames import WireText
 from .journal import Journal
-from .states import ResolveReason, TaskStatus, transition
+from .states import RequestKind, ResolveReason, TaskStatus, transition
 from .store import RequestRecord, StoredMessage, TaskRecord
 
 
@@ -35,6 +35,8 @@ class PendingRequest:
     form: Form | None
     future: asyncio.Future[Any]
     record: RequestRecord
+    #: Set while an answer is being stored: True once it is applied, False if refused.
+    answering: asyncio.Future[bool] | None = None
 
     @property
     def request_id(self) -> str:
@@ -43,6 +45,34 @@ class PendingRequest:
     @property
     def seq(self) -> int:
         return self.message.seq
+
+    def closed(
+        self, reason: ResolveReason, answer: Any, answerer: p.Answerer | None
+    ) -> RequestRecord:
+        """The request's record as it is stored once closed for ``reason``."""
+        return replace(
+            self.record,
+            status=reason.value,
+            answer=answer,
+            answered_by=answerer.model_dump() if answerer else None,
+            resolved_at=utcnow(),
+        )
+
+
+@dataclass(eq=False)
+class Answer:
+    """A person's answer that passed every check, to be stored and then applied."""
+
+    request: PendingRequest
+    answerer: p.Answerer
+    value: bool | None
+    values: dict[str, Any] | None
+
+    @property
+    def record(self) -> RequestRecord:
+        """What the store keeps of it (before the task may act on it)."""
+        answer = self.values if self.values is not None else self.value
+        return self.request.closed(ResolveReason.ANSWERED, answer, self.answerer)
 
 
 @dataclass(eq=False)
@@ -86,17 +116,27 @@ class Session:
     # ------------------------------------------------------------------ history & emit
 
     def emit(self, message: p.SessionMessage) -> int:
-        """Give ``message`` the next seq, save it, and hand it on for write + broadcast."""
+        """Give ``message`` the next seq, save it, and hand it on for write + broadcast.
+
+        A message that cannot be serialized raises here and consumes no seq."""
         seq = self.last_seq + 1
-        self.last_seq = self.record.last_seq = seq
         message.seq = seq
         message.ts = utcnow().isoformat()
-        data = WireText(message.model_dump_json(by_alias=True))
+        try:
+            data = WireText(message.model_dump_json(by_alias=True))
+        except Exception:
+            message.seq = 0
+            raise
+        self.last_seq = self.record.last_seq = seq
         self.history.append((seq, data))
         if len(self.history) > self.history_size:
             self._trim()
         self.journal.append(self, seq, message.type, data)  # type: ignore[attr-defined]
         return seq
+
+    def published(self, seq: int) -> None:
+        """Messages up to ``seq`` are committed: tabs may see them and people answer them."""
+        self.published_seq = seq
 
     def _trim(self) -> None:
         keep = self.pending.seq if self.pending is not None else None
@@ -136,6 +176,7 @@ class Session:
         now = utcnow()
         if status is TaskStatus.RUNNING and self.record.started_at is None:
             self.record.started_at = now
+            self.record.message = "Running"
         if status.is_terminal:
             self.record.completed_at = now
         self.emit(p.Status(status=status))
@@ -150,10 +191,11 @@ class Session:
         self, percent: float, message: str | None, stage: str | None, details: dict[str, Any] | None
     ) -> None:
         self.record.progress = percent
-        if message is not None:
-            self.record.message = message
         if stage is not None:
             self.record.stage = stage
+        # The record's message follows the latest progress, so REST never shows a stale one.
+        if message is not None or stage is not None:
+            self.record.message = message if message is not None else stage
         self.emit(p.Progress(progress=percent, message=message, stage=stage, details=details))
 
     # ----------------------------------------------------------------------- requests
@@ -183,37 +225,50 @@ class Session:
         self.journal.put_request(replace(record))
         return self.pending
 
-    def pending_message(self) -> dict[str, Any] | None:
-        """The open request as sent on the wire, or None."""
-        if self.pending is None:
+    def visible_request(self) -> PendingRequest | None:
+        """The open request once it is committed; before that nobody may see or answer it."""
+        req = self.pending
+        if req is None or req.seq > self.published_seq:
             return None
-        return self.pending.record.payload
+        return req
 
-    def answer(
+    def pending_message(self) -> dict[str, Any] | None:
+        """The open request as sent on the wire (once committed), or None."""
+        req = self.visible_request()
+        return req.record.payload if req is not None else None
+
+    def take_answer(
         self,
         request_id: str | None,
         answerer: p.Answerer,
         *,
         value: bool | None = None,
         values: dict[str, Any] | None = None,
-    ) -> None:
-        """Resolve the open request with a person's answer; first valid answer wins.
+    ) -> Answer:
+        """Check a person's answer against the open request and return it, not yet applied.
 
-        Raises AnswerRejected with the wire code when the answer cannot be taken; a
-        validation error leaves the request open.
+        Raises AnswerRejected with the wire code when it cannot be taken; a validation error
+        leaves the request open. The caller stores the answer, then calls ``apply``.
         """
-        req = self.pending
+        if self.cancel_reason is not None:
+            raise AnswerRejected("task_not_active", "the task is being cancelled or has ended")
+        req = self.visible_request()
         if req is None or (request_id is not None and request_id != req.request_id):
             raise self._rejection(request_id)
         if isinstance(req.message, p.RequestConfirmation):
+            if request_id is None and req.message.kind is RequestKind.HAZARD:
+                raise AnswerRejected(
+                    "validation_error",
+                    "a hazard prompt is answered only with its request_id",
+                    [{"field": "request_id", "message": "required to answer a hazard prompt"}],
+                )
             if value is None or values is not None:
                 raise AnswerRejected(
                     "validation_error",
                     "this request is a confirmation: send a boolean value",
                     [{"field": "value", "message": "a boolean is required"}],
                 )
-            self.resolve(ResolveReason.ANSWERED, answerer, value=value)
-            return
+            return Answer(req, answerer, value, None)
         if values is None:
             raise AnswerRejected(
                 "validation_error",
@@ -225,13 +280,24 @@ class Session:
             clean = req.form.validate(values)
         except ValidationFailed as exc:
             raise AnswerRejected("validation_error", "invalid input", exc.errors) from None
-        self.resolve(ResolveReason.ANSWERED, answerer, values=clean)
+        return Answer(req, answerer, None, clean)
+
+    def apply(self, answer: Answer) -> bool:
+        """Resolve the request with a stored answer; False if it closed in the meantime."""
+        if self.pending is not answer.request:
+            return False
+        self.resolve(
+            ResolveReason.ANSWERED, answer.answerer, value=answer.value, values=answer.values
+        )
+        return True
 
     def _rejection(self, request_id: str | None) -> AnswerRejected:
         target = request_id if request_id is not None else self.last_request_id
         reason = self.resolved.get(target) if target is not None else None
         if reason is ResolveReason.ANSWERED:
             return AnswerRejected("already_answered", f"request {target} was already answered")
+        if self.status.is_terminal:
+            return AnswerRejected("task_not_active", "the task has ended")
         if request_id is None:
             return AnswerRejected("no_pending_request", "no request is open in this session")
         return AnswerRejected("stale_request", f"request {request_id} is not the open request")
@@ -253,14 +319,7 @@ class Session:
         if values is not None:
             self.values.update(values)
         answer = values if values is not None else value
-        record = replace(
-            req.record,
-            status=reason.value,
-            answer=answer,
-            answered_by=answerer.model_dump() if answerer else None,
-            resolved_at=utcnow(),
-        )
-        self.journal.put_request(record)
+        self.journal.put_request(req.closed(reason, answer, answerer))
         if not self.status.is_terminal and reason is not ResolveReason.CANCELLED:
             self.set_status(TaskStatus.RUNNING)
         self.emit(

@@ -21,7 +21,26 @@ class Settings(BaseSettings):
         default=False,
         description="fsync every group commit (survives power loss; default survives crashes).",
     )
-    max_concurrent: int = Field(default=1, ge=1)
+    max_concurrent: int = Field(default=1, ge=1, description="Tasks running at once.")
+    max_queued: int = Field(
+        default=100, ge=0, description="Tasks that may wait in the queue; more get 429."
+    )
+    store_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request waits for the store before it answers 503.",
+    )
+    cancel_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds DELETE /tasks/{id} waits for the task to end before answering 504.",
+    )
+    shutdown_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a graceful shutdown (SIGTERM/SIGINT) may take after the axes "
+        "are stopped; then the process exits anyway.",
+    )
     history_size: int = Field(default=100, ge=10)
     retention_days: float = Field(default=30, gt=0)
     task_timeout: float | None = Field(

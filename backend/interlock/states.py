@@ -64,6 +64,8 @@ SHUTDOWN_REASON = "server shutdown"
 OPERATOR_REASON = "cancelled by operator"
 #: ``task_interrupted`` reason of tasks found unfinished after a crash.
 RESTART_REASON = "server restarted"
+#: Cancel reason when the store can never take a session's writes; the task ends ``failed``.
+STORE_FAILED_REASON = "store failed"
 
 
 class RequestKind(enum.StrEnum):

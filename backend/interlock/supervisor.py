@@ -170,7 +170,7 @@ class MotionSupervisor:
         nobody sees, and that must stop too."""
         while True:
             await asyncio.sleep(self.grace)
-            if self.manager.bus.subscriber_count(session.id) > 0 or session.status.is_terminal:
+            if self.manager.watchers(session.id) > 0 or session.status.is_terminal:
                 self._timers.pop(session.id, None)
                 return  # a tab came back (its own close re-arms the timer), or it ended
             if session.status is TaskStatus.RUNNING:

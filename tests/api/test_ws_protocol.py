@@ -257,7 +257,7 @@ async def test_http_answer_same_rules(client: httpx.AsyncClient, server: LiveSer
             f"/tasks/{sid}/answer", json={"request_id": req["request_id"], "value": False}
         )
         assert r.status_code == 409 and r.json()["code"] == "already_answered"
-    r = await client.post("/tasks/nope/answer", json={"value": True})
+    r = await client.post("/tasks/nope/answer", json={"request_id": "r", "value": True})
     assert r.status_code == 404
 
 

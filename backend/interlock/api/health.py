@@ -8,24 +8,36 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import __version__
+from ..manager import SessionManager
 
 router = APIRouter(tags=["health"])
 
 
-def health_body() -> dict[str, Any]:
-    return {"status": "ok", "service": "interlock", "version": __version__}
+def health_body(manager: SessionManager) -> tuple[int, dict[str, Any]]:
+    """``ok`` (200), or ``degraded`` (503) with the reason while the store refuses writes."""
+    body: dict[str, Any] = {"status": "ok", "service": "interlock", "version": __version__}
+    reason = manager.health()
+    if reason is None:
+        return 200, body
+    return 503, {**body, "status": "degraded", "reason": f"store unavailable: {reason}"}
 
 
-@router.get("/health")
-async def health() -> dict[str, Any]:
-    """Liveness: always ``{"status": "ok", ...}`` while the server serves."""
-    return health_body()
+def _health(request: Request) -> JSONResponse:
+    status, body = health_body(request.app.state.manager)
+    return JSONResponse(body, status_code=status)
 
 
-@router.get("/api/health")
-async def api_health() -> dict[str, Any]:
+@router.get("/health", response_model=None)
+async def health(request: Request) -> JSONResponse:
+    """Readiness: 200 ``{"status": "ok"}``, or 503 ``{"status": "degraded", "reason"}``
+    while the store fails (tasks cannot start and answers are refused meanwhile)."""
+    return _health(request)
+
+
+@router.get("/api/health", response_model=None)
+async def api_health(request: Request) -> JSONResponse:
     """Same as ``/health`` (the pipeline backend's route)."""
-    return health_body()
+    return _health(request)
 
 
 @router.get("/", response_model=None)
@@ -34,4 +46,4 @@ async def root(request: Request) -> Response:
     index = request.app.state.static_dir / "index.html"
     if "text/html" in request.headers.get("accept", "") and index.is_file():
         return FileResponse(index)
-    return JSONResponse(health_body())
+    return _health(request)

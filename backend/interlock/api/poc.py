@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..exceptions import TaskNotFound
 from .deps import Manager
-from .tasks import CANNOT_CANCEL, submit
+from .tasks import cancelled_or_raise, submit
 
 router = APIRouter(tags=["poc"])
 
@@ -33,8 +33,7 @@ async def start_task(
 
 @router.post("/cancel-task/{session_id}")
 async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
-    if not await manager.cancel_and_wait(session_id):
-        raise HTTPException(400, CANNOT_CANCEL)
+    await cancelled_or_raise(manager, session_id)
     return {
         "session_id": session_id,
         "status": "cancelled",
@@ -56,7 +55,7 @@ async def session_info(session_id: str, manager: Manager) -> dict[str, Any]:
             "task_exists": False,
             "status": None,
         }
-    count = manager.bus.subscriber_count(session_id)
+    count = manager.watchers(session_id)
     return {
         "session_id": session_id,
         "is_connected": count > 0,

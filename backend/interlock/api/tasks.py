@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .. import protocol as p
 from ..exceptions import AnswerRejected, InvalidParameters, TaskNotFound, UnknownTaskType
+from ..manager import CancelOutcome
 from ..states import TaskStatus
 from .deps import Manager
 from .views import session_view, task_view
@@ -29,11 +30,12 @@ class TaskCreate(BaseModel):
 
 
 class AnswerBody(BaseModel):
-    """Body of POST /tasks/{id}/answer: ``value`` for a confirmation, ``values`` for a form."""
+    """Body of POST /tasks/{id}/answer: the ``request_id`` of the prompt being answered, and
+    ``value`` (JSON true/false) for a confirmation or ``values`` for a form."""
 
     model_config = ConfigDict(extra="forbid")
-    request_id: str | None = None
-    value: bool | None = None
+    request_id: str = Field(min_length=1)
+    value: StrictBool | None = None
     values: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -122,11 +124,20 @@ async def get_task(task_id: str, manager: Manager) -> dict[str, Any]:
     return session_view(session, manager)
 
 
+async def cancelled_or_raise(manager: Manager, task_id: str) -> None:
+    """Cancel and wait for the end: 400 when there is nothing to cancel, 504 when the task
+    did not end within the cancel timeout (it may still be stopping)."""
+    outcome = await manager.cancel_and_wait(task_id)
+    if outcome is CancelOutcome.NOT_ACTIVE:
+        raise HTTPException(400, CANNOT_CANCEL)
+    if outcome is CancelOutcome.STILL_RUNNING:
+        raise HTTPException(504, f"Task did not stop within {manager.settings.cancel_timeout:g} s")
+
+
 @router.delete("/tasks/{task_id}")
 async def cancel_task(task_id: str, manager: Manager) -> dict[str, Any]:
-    """Cancel a queued, running or waiting task."""
-    if not await manager.cancel_and_wait(task_id):
-        raise HTTPException(400, CANNOT_CANCEL)
+    """Cancel a queued, running or waiting task; answers once it has ended."""
+    await cancelled_or_raise(manager, task_id)
     return {"task_id": task_id, "status": "cancelled", "message": "Task cancelled successfully"}
 
 
@@ -138,7 +149,7 @@ async def answer(
     client = request.client
     answerer = p.Answerer(client=f"{client.host}:{client.port}" if client else None, via="http")
     try:
-        await manager.answer(
+        rid = await manager.answer(
             task_id, body.request_id, answerer, value=body.value, values=body.values
         )
     except TaskNotFound:
@@ -149,8 +160,6 @@ async def answer(
             status_code=status,
             content={"detail": exc.message, "code": exc.code, "errors": exc.errors},
         )
-    session = manager.sessions[task_id]
-    rid = body.request_id or session.last_request_id
     return {"task_id": task_id, "request_id": rid, "status": "answered"}
 
 
@@ -158,10 +167,9 @@ async def answer(
 async def requests(task_id: str, manager: Manager) -> list[dict[str, Any]]:
     """The audit trail: every request of the task, what it asked, the answer, who gave it."""
     try:
-        await manager.get(task_id)
+        records = await manager.requests(task_id)
     except TaskNotFound:
         raise HTTPException(404, f"Task not found: {task_id}") from None
-    await manager.journal.sync()
     return [
         {
             "request_id": r.request_id,
@@ -175,15 +183,14 @@ async def requests(task_id: str, manager: Manager) -> list[dict[str, Any]]:
             "answered_by": r.answered_by,
             "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
         }
-        for r in await manager.store.get_requests(task_id)
+        for r in records
     ]
 
 
 @router.get("/tasks/{task_id}/artifacts/{name}")
 async def artifact(task_id: str, name: str, manager: Manager) -> Response:
     """Download a file the task produced."""
-    await manager.journal.sync()
-    found = await manager.store.get_artifact(task_id, name)
+    found = await manager.artifact(task_id, name)
     if found is None:
         raise HTTPException(404, f"No artifact {name!r} for task {task_id}")
     return Response(

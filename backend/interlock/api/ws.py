@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
 from .. import protocol as p
-from ..connections import Connection
-from ..exceptions import AnswerRejected, TaskNotFound
+from ..connections import TRY_AGAIN_LATER, Connection
+from ..exceptions import AnswerRejected, StoreError, TaskNotFound
 from ..forms import field_errors
 from ..manager import SessionManager
 from ..sessions import Session
@@ -76,6 +76,9 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     except TaskNotFound:
         await _refuse(websocket, "session_not_found", f"no session {session_id}", SESSION_NOT_FOUND)
         return
+    except StoreError as exc:
+        await _refuse(websocket, "store_unavailable", str(exc), TRY_AGAIN_LATER)
+        return
     conn = Connection(websocket, session_id, settings.ws_queue_size + settings.history_size + 2)
     attach(manager, session, conn, since)
     conn.start()
@@ -89,21 +92,19 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
 def attach(manager: SessionManager, session: Session, conn: Connection, since: int | None) -> None:
     """Queue the replay and subscribe in one event-loop step: no gap, no duplicate."""
     items, truncated = session.replay(since)
-    pending = session.pending
+    pending = session.visible_request()
     conn.deliver(
         p.StateReplayStart(
             count=len(items),
             truncated=truncated,
             status=session.status,
-            pending_request_id=pending.request_id
-            if pending is not None and pending.seq <= session.published_seq
-            else None,
+            pending_request_id=pending.request_id if pending is not None else None,
         ).model_dump_json()
     )
     for data in items:
         conn.deliver(data)
     conn.deliver(p.StateReplayComplete(last_seq=session.published_seq).model_dump_json())
-    manager.bus.subscribe(session.id, conn)
+    manager.subscribe(session, conn)
 
 
 async def _receive_loop(
@@ -170,4 +171,6 @@ async def handle(
             await manager.answer(session.id, msg.request_id, answerer, values=msg.values)
     except AnswerRejected as exc:
         return _error(exc.code, exc.message, exc.errors)  # type: ignore[arg-type]
+    except StoreError as exc:
+        return _error("store_unavailable", f"the answer was not taken: {exc}")
     return None

@@ -89,6 +89,43 @@ class WriteBatch:
     def __bool__(self) -> bool:
         return bool(self.tasks or self.messages or self.requests or self.artifacts or self.trims)
 
+    def split(self) -> dict[str, WriteBatch]:
+        """This batch as one batch per session, each in the original order."""
+        parts: dict[str, WriteBatch] = {}
+
+        def part(session_id: str) -> WriteBatch:
+            return parts.setdefault(session_id, WriteBatch())
+
+        for t in self.tasks:
+            part(t.task_id).tasks.append(t)
+        for m in self.messages:
+            part(m.session_id).messages.append(m)
+        for r in self.requests:
+            part(r.session_id).requests.append(r)
+        for a in self.artifacts:
+            part(a.task_id).artifacts.append(a)
+        for session_id, trim in self.trims.items():
+            part(session_id).trims[session_id] = trim
+        return parts
+
+    def drop(self, session_id: str) -> None:
+        """Remove everything of one session."""
+        self.tasks = [t for t in self.tasks if t.task_id != session_id]
+        self.messages = [m for m in self.messages if m.session_id != session_id]
+        self.requests = [r for r in self.requests if r.session_id != session_id]
+        self.artifacts = [a for a in self.artifacts if a.task_id != session_id]
+        self.trims.pop(session_id, None)
+
+    def discard(self, records: list[TaskRecord | RequestRecord]) -> None:
+        """Remove these very record objects (compared by identity)."""
+        ids = {id(r) for r in records}
+        self.tasks = [t for t in self.tasks if id(t) not in ids]
+        self.requests = [r for r in self.requests if id(r) not in ids]
+
+    def clear(self) -> None:
+        self.tasks, self.messages, self.requests, self.artifacts = [], [], [], []
+        self.trims = {}
+
 
 class Store(abc.ABC):
     """Durable storage behind the session layer."""

@@ -98,7 +98,10 @@ export interface Cancel {
   type: "cancel";
 }
 /**
- * Answer a confirmation. Without ``request_id`` it answers the open request.
+ * Answer a confirmation with JSON true/false; `hazard` prompts need `request_id`.
+ *
+ * Without ``request_id`` it answers the open request (not a ``hazard`` one); ``value``
+ * must be a JSON boolean: ``"yes"``, ``1`` or ``"on"`` are a ``validation_error``.
  *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "Confirm".
@@ -146,7 +149,8 @@ export interface Error {
     | "already_answered"
     | "session_not_found"
     | "invalid_since"
-    | "task_not_active";
+    | "task_not_active"
+    | "store_unavailable";
   errors: FieldError[];
   message: string;
   type: "error";
