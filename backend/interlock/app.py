@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,26 @@ from .store import SQLiteStore, Store
 from .supervisor import MotionSupervisor
 from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
+
+log = logging.getLogger("interlock")
+
+
+def _time_left(app: FastAPI, settings: Settings) -> float:
+    """Seconds left of the shutdown deadline the server set at the signal, else the timeout."""
+    deadline: float | None = getattr(app.state, "shutdown_deadline", None)
+    if deadline is None:
+        return settings.shutdown_timeout
+    return max(0.0, deadline - time.monotonic())
+
+
+async def _bounded(stopping: Coroutine[Any, Any, None], seconds: float) -> None:
+    """Run a graceful stop, but not for longer than ``seconds``: a failing store must not
+    hold the shutdown (what is not written by then is lost, as after a crash)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stopping
+    except TimeoutError:
+        log.error("graceful shutdown did not finish within %.1f s; going on without it", seconds)
 
 
 def create_app(
@@ -66,10 +89,11 @@ def create_app(
             try:
                 yield
             finally:
-                # Shutdown (SIGINT/SIGTERM): cancel every task, which stops the axes it
-                # touched, then stop every axis, then exit.
+                # Shutdown (SIGINT/SIGTERM; the server already stopped every axis): cancel
+                # every task, write what they said, then halt every axis and wait for rest.
                 try:
-                    await manager.stop()
+                    await _bounded(manager.stop(), _time_left(app, settings))
+                    await manager.abort()
                 finally:
                     await supervisor.shutdown()
         finally:

@@ -114,6 +114,12 @@ class SessionManager:
             await asyncio.gather(*runners, return_exceptions=True)
         await self.journal.stop()
 
+    async def abort(self) -> None:
+        """After a ``stop`` that ran out of time: stop writing; what is unwritten is lost."""
+        if self.journal.unwritten:
+            log.error("%d messages were not written before the shutdown", self.journal.unwritten)
+        await self.journal.abort()
+
     async def recover(self) -> None:
         """Tasks a crash left unfinished become ``interrupted``; their seq continues."""
         for record in await self.store.unfinished_tasks():

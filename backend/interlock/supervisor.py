@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from .hardware.controller import Controller
@@ -110,6 +111,28 @@ class MotionSupervisor:
             "errors": [{"axis": axis, "error": str(error)} for axis, error in errors],
         }
 
+    def stop_everything(self, cause: str) -> threading.Thread:
+        """Stop every axis now, from a new thread; callable from a signal handler.
+
+        First every live task's cancel flag is set (its move watcher then stops its axis
+        and no task starts a new move), then every axis of the controller is commanded to
+        stop. Neither needs the event loop, so a busy loop or a stalled connection cannot
+        delay it. Returns the started thread."""
+
+        def run() -> None:
+            for session in _snapshot(self.manager.active):
+                session.cancel_flag.set()
+            errors = stop_axes(self.controller, self.axis_ids)
+            failed = {axis for axis, _ in errors}
+            stopped = [axis for axis in self.axis_ids if axis not in failed]
+            log.warning("%s: stop commanded on axes %s", cause, ", ".join(stopped) or "(none)")
+            for axis, error in errors:
+                log.error("%s: could not stop axis %s: %s", cause, axis, error)
+
+        thread = threading.Thread(target=run, name="interlock-stop-everything", daemon=True)
+        thread.start()
+        return thread
+
     async def shutdown(self) -> None:
         """After every task was cancelled: stop and wait for every axis, log it, close."""
         for timer in self._timers.values():
@@ -185,3 +208,13 @@ class MotionSupervisor:
         task: asyncio.Task[None] = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _snapshot(sessions: dict[str, Session]) -> list[Session]:
+    """The values of a dict another thread may be changing (retried until a clean copy)."""
+    for _ in range(100):
+        try:
+            return list(sessions.values())
+        except RuntimeError:  # changed size during iteration
+            continue
+    return []

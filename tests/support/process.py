@@ -17,7 +17,13 @@ from tests.support.server import free_socket
 class ServerProcess:
     """``python -m interlock serve`` on a free port; ``kill()`` is a crash, ``stop()`` SIGTERM."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        **more_env: str,
+    ) -> None:
         if port is None:
             sock = free_socket()
             port = sock.getsockname()[1]
@@ -27,7 +33,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}"
         self.log = data_dir.parent / f"server-{port}-{time.monotonic_ns()}.log"
-        self.env = {**os.environ, **env}
+        self.env = {**os.environ, **(env or {}), **more_env}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
@@ -57,6 +63,14 @@ class ServerProcess:
             except httpx.TransportError:
                 time.sleep(0.05)
         raise RuntimeError(f"server did not start: {self.output()}")
+
+    def wait_for_output(self, text: str, timeout: float = 10) -> None:
+        """Block until the server's log contains ``text`` (or fail after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not in the server log:\n{self.output()}")
+            time.sleep(0.02)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
