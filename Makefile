@@ -57,6 +57,7 @@ types: install
 	$(PY) -m interlock.schema > frontend/src/lib/protocol.schema.json
 	cd frontend && npm run --silent gen:types
 	$(PY) -m interlock.schema --docs docs/protocol.md
+	$(PY) -m interlock.flags --docs README.md
 
 bench: install-test
 	$(PY) bench/fanout.py

@@ -1,14 +1,11 @@
-"""Settings: defaults, INTERLOCK_* environment twins, CLI flags win."""
+"""Settings: defaults and INTERLOCK_* environment twins (flags: tests/test_cli.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from interlock.cli import build_parser, settings_from
 from interlock.settings import Settings
 
 
@@ -36,25 +33,7 @@ def test_environment_twins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert s.task_modules == ["mylab.tasks"] and s.durable_writes is True
 
 
-def test_cli_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INTERLOCK_PORT", "9123")
-    args = build_parser().parse_args(["serve", "--port", "9999", "--data-dir", "/tmp/x"])
-    s = settings_from(args)
-    assert s.port == 9999 and s.data_dir == Path("/tmp/x")
-
-
 def test_bad_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTERLOCK_MAX_CONCURRENT", "zero")
     with pytest.raises(ValueError, match="max_concurrent"):
         Settings()
-
-
-def test_python_dash_m_shows_serve_flags() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "interlock", "serve", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    for flag in ("--host", "--port", "--data-dir"):
-        assert flag in out

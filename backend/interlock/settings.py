@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: uvicorn's level names (``trace`` is its own, below ``debug``).
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
 
 class Settings(BaseSettings):
@@ -14,14 +17,18 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="INTERLOCK_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data_dir: Path = Path("./data")
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port to listen on.")
+    data_dir: Path = Field(
+        default=Path("./data"), description="Directory of the SQLite database (created if missing)."
+    )
     durable_writes: bool = Field(
         default=False,
         description="fsync every group commit (survives power loss; default survives crashes).",
     )
-    max_concurrent: int = Field(default=1, ge=1, description="Tasks running at once.")
+    max_concurrent: int = Field(
+        default=1, ge=1, description="Tasks running at once (others get 409, or queue)."
+    )
     max_queued: int = Field(
         default=100, ge=0, description="Tasks that may wait in the queue; more get 429."
     )
@@ -41,25 +48,43 @@ class Settings(BaseSettings):
         description="Seconds a graceful shutdown (SIGTERM/SIGINT) may take after the axes "
         "are stopped; then the process exits anyway.",
     )
-    history_size: int = Field(default=100, ge=10)
-    retention_days: float = Field(default=30, gt=0)
+    history_size: int = Field(default=100, ge=10, description="Saved messages per session.")
+    retention_days: float = Field(
+        default=30, gt=0, description="Finished tasks older than this many days are pruned."
+    )
     task_timeout: float | None = Field(
-        default=None, gt=0, description="Seconds before any task is failed; None = no limit."
+        default=None, gt=0, description="Seconds before any task is failed; no limit when unset."
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins allowed to open WebSockets; empty = same host only; '*' = any.",
     )
-    ws_queue_size: int = Field(default=1024, ge=16)
-    ws_max_message_bytes: int = 64 * 1024
+    ws_queue_size: int = Field(
+        default=1024,
+        ge=16,
+        description="Messages a tab may fall behind before it is closed (1013).",
+    )
+    ws_max_message_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest WebSocket message accepted (1009)."
+    )
     task_modules: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Modules with a register(registry) function that add task types.",
     )
-    controller: str = "simulated"
-    stop_on_disconnect: bool = False
-    stop_on_disconnect_grace: float = Field(default=5.0, ge=0)
-    log_level: str = "info"
+    controller: str = Field(
+        default="simulated",
+        description="Controller plug-in (entry point group interlock.controllers).",
+    )
+    stop_on_disconnect: bool = Field(
+        default=False, description="Stop a session's moving axes when its last tab closes."
+    )
+    stop_on_disconnect_grace: float = Field(
+        default=5.0, ge=0, description="Seconds to wait for a tab to come back before stopping."
+    )
+    log_level: LogLevel = Field(
+        default="info",
+        description="How much the server logs: critical, error, warning, info, debug or trace.",
+    )
 
     @field_validator("allowed_origins", "task_modules", mode="before")
     @classmethod
@@ -67,6 +92,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def database_path(self) -> Path:
