@@ -1,4 +1,5 @@
-# Interlock: `make run` serves on http://127.0.0.1:8000, `make test` runs every test.
+# Interlock: `make run` serves on http://127.0.0.1:8000 (HOST, PORT, DATA_DIR to change), `make test`
+# runs every test.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,8 +33,14 @@ $(STATIC): frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
 
 frontend: $(STATIC)
 
+# `make run HOST=0.0.0.0 PORT=9000 DATA_DIR=/srv/interlock`. Each defaults to its INTERLOCK_*
+# variable, then to Settings' default; every other setting is read from INTERLOCK_* as usual.
+HOST ?= $(or $(INTERLOCK_HOST),127.0.0.1)
+PORT ?= $(or $(INTERLOCK_PORT),8000)
+DATA_DIR ?= $(or $(INTERLOCK_DATA_DIR),./data)
+
 run: install frontend
-	$(VENV)/bin/interlock serve --host 127.0.0.1 --port 8000 --data-dir ./data
+	$(VENV)/bin/interlock serve --host '$(HOST)' --port '$(PORT)' --data-dir '$(DATA_DIR)'
 
 chromium:
 	bash scripts/ensure-chromium.sh
