@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import hardware, health, poc, tasks, ws
+from .api import docs, hardware, health, poc, tasks, ws
 from .bus import EventBus, MemoryBus
 from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .hardware import load_controller
@@ -104,6 +104,8 @@ def create_app(
         version=__version__,
         description="Human-in-the-loop task sessions over WebSocket and REST.",
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves /docs and /redoc with local assets instead
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.manager = manager
@@ -128,5 +130,6 @@ def create_app(
 
     for router in (health.router, tasks.router, poc.router, hardware.router, ws.router):
         app.include_router(router)
+    app.include_router(docs.router)
     mount_console(app, static_dir or STATIC_DIR)
     return app
