@@ -42,9 +42,6 @@ from .tasks.registry import TaskRegistry
 
 log = logging.getLogger("interlock.sessions")
 
-#: Finished sessions kept in memory for fast replay; older unwatched ones are re-read
-#: from the store when asked for.
-FINISHED_CACHE = 256
 #: Seconds between two retention prunes.
 PRUNE_INTERVAL = 3600.0
 
@@ -292,8 +289,8 @@ class SessionManager:
         self._evict()
 
     def _evict(self) -> None:
-        """Forget the oldest finished sessions nobody watches beyond FINISHED_CACHE."""
-        excess = len(self._finished_order) - FINISHED_CACHE
+        """Forget the oldest finished sessions nobody watches, beyond ``finished_cache``."""
+        excess = len(self._finished_order) - self.settings.finished_cache
         if excess <= 0:
             return
         keep: list[str] = []

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         "are stopped; then the process exits anyway.",
     )
     history_size: int = Field(default=100, ge=10, description="Saved messages per session.")
+    finished_cache: int = Field(
+        default=256,
+        ge=0,
+        description="Finished sessions kept in memory for fast replay; older ones nobody "
+        "watches are evicted and re-read from the store when asked for.",
+    )
     retention_days: float = Field(
         default=30, gt=0, description="Finished tasks older than this many days are pruned."
     )

@@ -141,4 +141,30 @@ def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task typ
     async def slow_timeout(ctx: TaskContext[BlockParams]) -> None:
         await asyncio.sleep(ctx.params.seconds)
 
+    add_gated_tasks(registry)
     return registry
+
+
+#: Events a ``gated_confirm`` task waits for before it asks, by gate name; set them on the
+#: server's loop (``LiveServer.call``) to open the prompt at a moment the test chooses.
+GATES: dict[str, asyncio.Event] = {}
+
+
+class GateParams(BaseModel):
+    gate: str
+    kind: str = "confirm"
+
+
+def add_gated_tasks(registry: TaskRegistry) -> None:
+    @registry.task("gated_confirm", params=GateParams)
+    async def gated_confirm(ctx: TaskContext[GateParams]) -> dict[str, Any]:
+        gate = GATES.setdefault(ctx.params.gate, asyncio.Event())
+        await ctx.stream("waiting for the gate")
+        await gate.wait()
+        return {"answer": await ctx.confirm("Gated?", kind=ctx.params.kind)}
+
+    @registry.task("two_hazards")
+    async def two_hazards(ctx: TaskContext[Any]) -> dict[str, Any]:
+        first = await ctx.confirm("Scan x?", kind="hazard")
+        second = await ctx.confirm("Move z to the signal peak?", kind="hazard")
+        return {"first": first, "second": second}
