@@ -59,7 +59,10 @@ def create_app(
 ) -> FastAPI:
     """Build the application. Everything not given is made from ``settings``."""
     settings = settings or Settings()
-    store = store or SQLiteStore(settings.database_path, durable=settings.durable_writes)
+    owns_store = store is None
+    store = store or SQLiteStore(
+        settings.database_path, durable=settings.durable_writes, timeout=settings.store_timeout
+    )
     services = dict(services or {})
     owns_controller = "controller" not in services
     if owns_controller:

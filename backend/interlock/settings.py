@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     store_timeout: float = Field(
         default=5.0,
         gt=0,
-        description="Seconds a request waits for the store before it answers 503.",
+        description="Seconds any one store call may take before its caller gets "
+        "StoreUnavailable (503); SQLite waits half of it for another process's lock.",
     )
     cancel_timeout: float = Field(
         default=10.0,

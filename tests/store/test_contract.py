@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from interlock.exceptions import StoreError, StoreUnavailable
 from interlock.store import (
     Artifact,
     MemoryStore,
@@ -67,10 +68,17 @@ async def test_task_upsert_replaces(store: Store) -> None:
 
 async def test_batch_is_atomic(store: Store) -> None:
     await store.write(WriteBatch(tasks=[task("a")], messages=msgs("a", 1)))
-    with pytest.raises(Exception):  # noqa: B017 - each store raises its own error type
+    with pytest.raises(StoreError) as err:  # seq 1 is stored already
         await store.write(WriteBatch(tasks=[task("b")], messages=msgs("a", 2, 1)))
+    assert not isinstance(err.value, StoreUnavailable), "a duplicate seq never heals"
     assert await store.get_task("b") is None
     assert [m.seq for m in await store.load_messages("a")] == [1]
+
+
+async def test_a_seq_twice_in_one_batch_is_a_store_error(store: Store) -> None:
+    with pytest.raises(StoreError):
+        await store.write(WriteBatch(tasks=[task("a")], messages=msgs("a", 1, 2, 1)))
+    assert await store.get_task("a") is None and await store.load_messages("a") == []
 
 
 async def test_list_newest_first_filter_limit(store: Store) -> None:

@@ -7,6 +7,19 @@ Guarantees every implementation gives (checked by ``tests/store/test_contract.py
   messages at once (group commit) and only broadcasts what it has written.
 * Messages of a session are returned in ``seq`` order, exactly as written (the JSON text).
 * Methods are coroutine-safe: concurrent callers are serialized by the implementation.
+
+Errors (``interlock.exceptions``), the same for every method unless its docstring says more:
+
+* ``StoreUnavailable``: the store cannot serve the call now but may later: the database is
+  locked by another process, the disk is full or read-only, an I/O error occurred, or the
+  call did not finish within the store timeout (``INTERLOCK_STORE_TIMEOUT``; no call waits
+  longer). Retry with backoff; meanwhile the server is degraded.
+* ``StoreError`` (the base class of ``StoreUnavailable``): the call can never succeed as
+  asked: a constraint failed (a duplicate ``(session_id, seq)``), the database is damaged,
+  not a database, or of another schema. Retrying does not help.
+
+The original error, if any, is the ``__cause__``; the message names the database and says
+what is wrong in words an operator understands.
 """
 
 from __future__ import annotations
@@ -132,15 +145,26 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def open(self) -> None:
-        """Create or migrate the schema. Called once before any other method."""
+        """Create or migrate the schema. Called once before any other method.
+
+        ``StoreError`` when the database is damaged, not a database or of another schema;
+        ``StoreUnavailable`` when it cannot be opened now (missing permission, read-only or
+        full disk, locked). ``open`` may be called again after it failed."""
 
     @abc.abstractmethod
     async def close(self) -> None:
-        """Flush and release resources. No method is called afterwards."""
+        """Flush and release resources. No method is called afterwards. Does not raise for
+        a store that is stuck: it then releases what it holds once the stuck call ends."""
 
     @abc.abstractmethod
     async def write(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` atomically and durably (see module docstring)."""
+        """Apply ``batch`` atomically and durably (see module docstring).
+
+        On any exception nothing of the batch is applied, with one exception: when the call
+        timed out (``StoreUnavailable``) while the batch was committing, it may still be
+        applied; writing the *same* ``WriteBatch`` object again is then a no-op, so a retry
+        loop must retry the same object, not a copy or a merge. ``StoreError`` when a
+        message's ``(session_id, seq)`` is already stored or appears twice in the batch."""
 
     @abc.abstractmethod
     async def get_task(self, task_id: str) -> TaskRecord | None:

@@ -6,6 +6,7 @@ import asyncio
 import copy
 from datetime import datetime
 
+from ..exceptions import StoreError
 from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
 
 _TERMINAL = {"completed", "failed", "cancelled", "interrupted"}
@@ -33,7 +34,7 @@ class MemoryStore(Store):
             for m in batch.messages:  # check first: a batch applies whole or not at all
                 key = (m.session_id, m.seq)
                 if key in seen or m.seq in self._messages.get(m.session_id, {}):
-                    raise ValueError(f"duplicate seq {m.seq} for {m.session_id}")
+                    raise StoreError(f"duplicate message seq {m.seq} of session {m.session_id}")
                 seen.add(key)
             for task in batch.tasks:
                 self._tasks[task.task_id] = copy.deepcopy(task)

@@ -3,171 +3,218 @@
 Why this driver: one connection owned by one thread matches SQLite's single-writer model,
 lets a whole ``WriteBatch`` be one transaction (group commit), and needs no dependency.
 aiosqlite would add a thread hop per statement and a second queue for nothing.
+
+Every call is bounded by ``timeout``: the caller gets ``StoreUnavailable`` then, while the
+thread finishes (or skips) the call on its own. SQLite's busy timeout is below it, so a
+database locked by another process fails the statement instead of holding the thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from ..exceptions import StoreError, StoreUnavailable
 from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
+from .sqlite_errors import classify, unreachable
+from .sqlite_schema import (
+    SCHEMA,
+    TERMINAL,
+    expected_columns,
+    request_from_row,
+    request_row,
+    table_columns,
+    task_from_row,
+    task_row,
+)
 
 T = TypeVar("T")
 
-_TERMINAL = ("completed", "failed", "cancelled", "interrupted")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    task_id TEXT PRIMARY KEY,
-    task_type TEXT NOT NULL,
-    parameters TEXT NOT NULL,
-    status TEXT NOT NULL,
-    progress REAL NOT NULL DEFAULT 0,
-    message TEXT,
-    stage TEXT,
-    created_at TEXT NOT NULL,
-    started_at TEXT,
-    completed_at TEXT,
-    result TEXT,
-    error TEXT,
-    last_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at);
-CREATE TABLE IF NOT EXISTS messages (
-    session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS requests (
-    request_id TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    prompt TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    status TEXT NOT NULL,
-    answer TEXT,
-    answered_by TEXT,
-    resolved_at TEXT
-);
-CREATE INDEX IF NOT EXISTS requests_session ON requests (session_id);
-CREATE TABLE IF NOT EXISTS artifacts (
-    task_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (task_id, name)
-);
-"""
+log = logging.getLogger("interlock.store")
 
 
-def _dt(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+class _Ticket:
+    """One call as both sides see it. A caller that gives up (timeout, cancellation) marks
+    it ``abandoned``; the thread then skips it, or rolls back before COMMIT. ``finished``
+    tells a caller that gives up too late that the call did complete."""
+
+    __slots__ = ("abandoned", "finished", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.abandoned = False
+        self.finished = False
+
+    def abandon(self) -> bool:
+        """Give up; True when the call had already finished (its result is on its way)."""
+        with self.lock:
+            self.abandoned = True
+            return self.finished
+
+    def finish(self) -> bool:
+        """The thread is done; True when the caller still waits for the result."""
+        with self.lock:
+            self.finished = True
+            return not self.abandoned
 
 
-def _parse_dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
-
-
-def _task_row(t: TaskRecord) -> tuple[Any, ...]:
-    return (
-        t.task_id,
-        t.task_type,
-        json.dumps(t.parameters),
-        t.status,
-        t.progress,
-        t.message,
-        t.stage,
-        _dt(t.created_at),
-        _dt(t.started_at),
-        _dt(t.completed_at),
-        json.dumps(t.result),
-        t.error,
-        t.last_seq,
-    )
-
-
-def _task_from_row(row: sqlite3.Row) -> TaskRecord:
-    created = _parse_dt(row["created_at"])
-    assert created is not None
-    return TaskRecord(
-        task_id=row["task_id"],
-        task_type=row["task_type"],
-        parameters=json.loads(row["parameters"]),
-        status=row["status"],
-        progress=row["progress"],
-        message=row["message"],
-        stage=row["stage"],
-        created_at=created,
-        started_at=_parse_dt(row["started_at"]),
-        completed_at=_parse_dt(row["completed_at"]),
-        result=json.loads(row["result"]) if row["result"] is not None else None,
-        error=row["error"],
-        last_seq=row["last_seq"],
-    )
+class _Abandoned(Exception):
+    """The caller gave up before the call committed: roll back, nobody reads the result."""
 
 
 class SQLiteStore(Store):
     """A ``Store`` in one SQLite file. ``synchronous=NORMAL`` in WAL mode survives a process
     crash without losing a committed batch; ``durable=True`` also fsyncs every commit
-    (survives power loss, at the cost of one fsync per group commit)."""
+    (survives power loss, at the cost of one fsync per group commit). ``timeout`` bounds
+    every call (seconds); ``busy_timeout`` is how long a statement waits for another
+    connection's lock (default: half of ``timeout``)."""
 
-    def __init__(self, path: Path, *, durable: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        durable: bool = False,
+        timeout: float = 5.0,
+        busy_timeout: float | None = None,
+    ) -> None:
         self.path = path
         self.durable = durable
+        self.timeout = timeout
+        self.busy_timeout = timeout / 2 if busy_timeout is None else busy_timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="interlock-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._opened = False
+        # Below: touched on the store thread only.
+        self._ticket = _Ticket()
+        self._late: WriteBatch | None = None
+
+    # ------------------------------------------------------------------ the store thread
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        ticket = _Ticket()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._with_conn, fn)
+        future = loop.run_in_executor(self._executor, self._run, ticket, fn)
+        try:
+            done, _ = await asyncio.wait({future}, timeout=self.timeout)
+        except asyncio.CancelledError:
+            ticket.abandon()
+            future.cancel()
+            raise
+        if not done and not ticket.abandon():
+            future.cancel()
+            raise StoreUnavailable(
+                f"the database {self.path} did not answer within {self.timeout:g} s "
+                "(INTERLOCK_STORE_TIMEOUT)"
+            )
+        return await future
 
-    def _with_conn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        assert self._conn is not None, "store is not open"
-        return fn(self._conn)
+    def _run(self, ticket: _Ticket, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if ticket.abandoned:
+            raise _Abandoned
+        self._ticket = ticket
+        try:
+            result = fn(self._conn or self._connect())
+        except sqlite3.Error as exc:
+            raise classify(exc, self.path) from exc
+        except OSError as exc:
+            raise unreachable(exc, self.path) from exc
+        ticket.finish()
+        return result
 
-    def _connect(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
+        if not self._opened:
+            raise StoreError(f"the store {self.path} is not open")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
-        conn.execute("PRAGMA foreign_keys=OFF")
-        conn.executescript(_SCHEMA)
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            found = table_columns(conn)
+            for table, columns in expected_columns().items():
+                if table in found and found[table] != columns:
+                    raise StoreError(
+                        f"the database {self.path} is not of Interlock's schema: table "
+                        f"{table} has columns {found[table]}, expected {columns}"
+                    )
+            conn.executescript(SCHEMA)
+        except BaseException:
+            conn.close()
+            raise
         self._conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT; on any error nothing is applied."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            if self._ticket.abandoned:
+                raise _Abandoned
+            conn.execute("COMMIT")
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    def _rollback(self, conn: sqlite3.Connection) -> None:
+        if not conn.in_transaction:  # SQLite already rolled back (e.g. SQLITE_FULL)
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            # A connection that cannot roll back is in an unknown state: start afresh.
+            log.warning("rollback failed on %s; reconnecting", self.path, exc_info=True)
+            self._conn = None
+            try:
+                conn.close()
+            except sqlite3.Error:
+                log.debug("closing the failed connection failed too", exc_info=True)
+
+    # ------------------------------------------------------------------------- the API
 
     async def open(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._connect)
+        self._opened = True
+        await self._call(lambda conn: None)
 
     async def close(self) -> None:
-        def _close(conn: sqlite3.Connection) -> None:
-            conn.close()
+        def disconnect() -> None:
+            self._opened = False
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
-        if self._conn is not None:
-            await self._call(_close)
-            self._conn = None
-        self._executor.shutdown(wait=True)
+        future = asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
+        done, _ = await asyncio.wait({future}, timeout=self.timeout)
+        if done:
+            await future
+        else:
+            log.warning("%s is busy; it closes when the running statement ends", self.path)
+        self._executor.shutdown(wait=bool(done))
 
     async def write(self, batch: WriteBatch) -> None:
         await self._call(lambda conn: self._write(conn, batch))
 
-    @staticmethod
-    def _write(conn: sqlite3.Connection, batch: WriteBatch) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    def _write(self, conn: sqlite3.Connection, batch: WriteBatch) -> None:
+        if batch is self._late:  # its caller gave up while it committed: done already
+            self._late = None
+            return
+        with self._transaction(conn):
             if batch.tasks:
                 conn.executemany(
                     "INSERT OR REPLACE INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [_task_row(t) for t in batch.tasks],
+                    [task_row(t) for t in batch.tasks],
                 )
             if batch.messages:
                 conn.executemany(
@@ -177,21 +224,7 @@ class SQLiteStore(Store):
             if batch.requests:
                 conn.executemany(
                     "INSERT OR REPLACE INTO requests VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            r.request_id,
-                            r.session_id,
-                            r.seq,
-                            r.kind,
-                            r.prompt,
-                            json.dumps(r.payload),
-                            r.status,
-                            json.dumps(r.answer),
-                            json.dumps(r.answered_by) if r.answered_by is not None else None,
-                            _dt(r.resolved_at),
-                        )
-                        for r in batch.requests
-                    ],
+                    [request_row(r) for r in batch.requests],
                 )
             if batch.artifacts:
                 conn.executemany(
@@ -203,15 +236,13 @@ class SQLiteStore(Store):
                     "DELETE FROM messages WHERE session_id=? AND seq<? AND seq!=?",
                     (session_id, cut, -1 if keep is None else keep),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        if not self._ticket.finish():
+            self._late = batch
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
         def q(conn: sqlite3.Connection) -> TaskRecord | None:
             row = conn.execute("SELECT * FROM tasks WHERE task_id=?", (task_id,)).fetchone()
-            return _task_from_row(row) if row else None
+            return task_from_row(row) if row else None
 
         return await self._call(q)
 
@@ -226,18 +257,18 @@ class SQLiteStore(Store):
                     "SELECT * FROM tasks WHERE status=? ORDER BY created_at DESC LIMIT ?",
                     (status, limit),
                 )
-            return [_task_from_row(r) for r in rows]
+            return [task_from_row(r) for r in rows]
 
         return await self._call(q)
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         def q(conn: sqlite3.Connection) -> list[TaskRecord]:
             rows = conn.execute(
-                f"SELECT * FROM tasks WHERE status NOT IN ({','.join('?' * len(_TERMINAL))})"
+                f"SELECT * FROM tasks WHERE status NOT IN ({','.join('?' * len(TERMINAL))})"
                 " ORDER BY created_at",
-                _TERMINAL,
+                TERMINAL,
             )
-            return [_task_from_row(r) for r in rows]
+            return [task_from_row(r) for r in rows]
 
         return await self._call(q)
 
@@ -256,21 +287,7 @@ class SQLiteStore(Store):
             rows = conn.execute(
                 "SELECT * FROM requests WHERE session_id=? ORDER BY seq", (session_id,)
             )
-            return [
-                RequestRecord(
-                    request_id=r["request_id"],
-                    session_id=r["session_id"],
-                    seq=r["seq"],
-                    kind=r["kind"],
-                    prompt=r["prompt"],
-                    payload=json.loads(r["payload"]),
-                    status=r["status"],
-                    answer=json.loads(r["answer"]),
-                    answered_by=json.loads(r["answered_by"]) if r["answered_by"] else None,
-                    resolved_at=_parse_dt(r["resolved_at"]),
-                )
-                for r in rows
-            ]
+            return [request_from_row(r) for r in rows]
 
         return await self._call(q)
 
@@ -296,25 +313,24 @@ class SQLiteStore(Store):
 
     async def prune(self, finished_before: datetime) -> int:
         def q(conn: sqlite3.Connection) -> int:
-            marks = ",".join("?" * len(_TERMINAL))
+            marks = ",".join("?" * len(TERMINAL))
             ids = [
                 r[0]
                 for r in conn.execute(
                     f"SELECT task_id FROM tasks WHERE status IN ({marks}) AND completed_at < ?",
-                    (*_TERMINAL, finished_before.isoformat()),
+                    (*TERMINAL, finished_before.isoformat()),
                 )
             ]
             if not ids:
                 return 0
-            conn.execute("BEGIN IMMEDIATE")
-            for table, col in (
-                ("messages", "session_id"),
-                ("requests", "session_id"),
-                ("artifacts", "task_id"),
-                ("tasks", "task_id"),
-            ):
-                conn.executemany(f"DELETE FROM {table} WHERE {col}=?", [(i,) for i in ids])
-            conn.execute("COMMIT")
+            with self._transaction(conn):
+                for table, col in (
+                    ("messages", "session_id"),
+                    ("requests", "session_id"),
+                    ("artifacts", "task_id"),
+                    ("tasks", "task_id"),
+                ):
+                    conn.executemany(f"DELETE FROM {table} WHERE {col}=?", [(i,) for i in ids])
             return len(ids)
 
         return await self._call(q)

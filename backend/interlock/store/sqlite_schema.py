@@ -1,0 +1,152 @@
+"""The SQLite schema and the mapping between its rows and the ``Store`` records."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from .base import RequestRecord, TaskRecord
+
+TERMINAL = ("completed", "failed", "cancelled", "interrupted")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY,
+    task_type TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT,
+    stage TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    completed_at TEXT,
+    result TEXT,
+    error TEXT,
+    last_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at);
+CREATE TABLE IF NOT EXISTS messages (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS requests (
+    request_id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    answer TEXT,
+    answered_by TEXT,
+    resolved_at TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_session ON requests (session_id);
+CREATE TABLE IF NOT EXISTS artifacts (
+    task_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (task_id, name)
+);
+"""
+
+
+def dt(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def parse_dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def task_row(t: TaskRecord) -> tuple[Any, ...]:
+    return (
+        t.task_id,
+        t.task_type,
+        json.dumps(t.parameters),
+        t.status,
+        t.progress,
+        t.message,
+        t.stage,
+        dt(t.created_at),
+        dt(t.started_at),
+        dt(t.completed_at),
+        json.dumps(t.result),
+        t.error,
+        t.last_seq,
+    )
+
+
+def task_from_row(row: sqlite3.Row) -> TaskRecord:
+    created = parse_dt(row["created_at"])
+    assert created is not None
+    return TaskRecord(
+        task_id=row["task_id"],
+        task_type=row["task_type"],
+        parameters=json.loads(row["parameters"]),
+        status=row["status"],
+        progress=row["progress"],
+        message=row["message"],
+        stage=row["stage"],
+        created_at=created,
+        started_at=parse_dt(row["started_at"]),
+        completed_at=parse_dt(row["completed_at"]),
+        result=json.loads(row["result"]) if row["result"] is not None else None,
+        error=row["error"],
+        last_seq=row["last_seq"],
+    )
+
+
+@functools.cache
+def expected_columns() -> dict[str, list[str]]:
+    """Each table's column names, as ``SCHEMA`` creates them."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(SCHEMA)
+        return table_columns(conn)
+    finally:
+        conn.close()
+
+
+def table_columns(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Each table's column names in the database behind ``conn``."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+
+def request_row(r: RequestRecord) -> tuple[Any, ...]:
+    return (
+        r.request_id,
+        r.session_id,
+        r.seq,
+        r.kind,
+        r.prompt,
+        json.dumps(r.payload),
+        r.status,
+        json.dumps(r.answer),
+        json.dumps(r.answered_by) if r.answered_by is not None else None,
+        dt(r.resolved_at),
+    )
+
+
+def request_from_row(r: sqlite3.Row) -> RequestRecord:
+    return RequestRecord(
+        request_id=r["request_id"],
+        session_id=r["session_id"],
+        seq=r["seq"],
+        kind=r["kind"],
+        prompt=r["prompt"],
+        payload=json.loads(r["payload"]),
+        status=r["status"],
+        answer=json.loads(r["answer"]),
+        answered_by=json.loads(r["answered_by"]) if r["answered_by"] else None,
+        resolved_at=parse_dt(r["resolved_at"]),
+    )
