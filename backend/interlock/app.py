@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from . import __version__
 from .api import docs, hardware, health, poc, tasks, ws
 from .bus import EventBus, MemoryBus
+from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .hardware import load_controller
 from .manager import SessionManager
@@ -106,9 +107,12 @@ def create_app(
         title="Interlock",
         version=__version__,
         description="Human-in-the-loop task sessions over WebSocket and REST.",
-        lifespan=lifespan,
         docs_url=None,  # api/docs.py serves /docs and /redoc with local assets instead
         redoc_url=None,
+        # Its own store lives in the data directory: one server per directory.
+        lifespan=guarded(lifespan, settings.data_dir, settings.database_path)
+        if owns_store
+        else lifespan,
     )
     app.state.settings = settings
     app.state.manager = manager

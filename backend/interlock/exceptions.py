@@ -59,6 +59,29 @@ class QueueFull(InterlockError):
         self.detail = f"Queue is full ({limit} tasks)"
 
 
+class DataDirError(InterlockError):
+    """Raised before start-up touches the store when the data directory cannot be used.
+    The message is meant for the operator as is: it says what is wrong and what to do."""
+
+
+class DataDirInUse(DataDirError):
+    """Raised when another Interlock process holds the data directory; ``pid`` is its pid
+    (None when it could not be read)."""
+
+    def __init__(self, path: str, pid: int | None) -> None:
+        super().__init__(
+            f"data directory {path} is in use by another Interlock process "
+            f"(pid {pid if pid is not None else 'unknown'})"
+        )
+        self.path = path
+        self.pid = pid
+
+
+class DataDirUnusable(DataDirError):
+    """Raised when the data directory is not writable or its database fails the integrity
+    check at start-up."""
+
+
 class TaskNotFound(InterlockError):
     """Raised when a task/session id is unknown."""
 

@@ -31,6 +31,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from . import datadir
+from .exceptions import DataDirError
 from .settings import Settings
 from .states import SHUTDOWN_REASON
 from .wire import CoalescingWebSocketProtocol
@@ -147,11 +149,20 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: Any) -> uvicor
 
 
 def serve(settings: Settings) -> None:
-    """Build the app from ``settings`` and serve it until a signal stops it."""
+    """Hold the data directory, check it, then build the app and serve it until a signal
+    stops it. A directory another server holds, or one that fails the start-up checks,
+    ends the process at once with status 1 and one line on stderr (``DataDirError``)."""
     from .app import create_app
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings)
-    InterlockServer(uvicorn_config(app, settings), app, settings).run()
+    try:
+        lock = datadir.hold(settings.data_dir, settings.database_path)
+    except DataDirError as exc:
+        raise SystemExit(str(exc)) from None
+    try:
+        app = create_app(settings)
+        InterlockServer(uvicorn_config(app, settings), app, settings).run()
+    finally:
+        lock.release()
