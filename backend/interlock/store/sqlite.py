@@ -4,25 +4,22 @@ Why this driver: one connection owned by one thread matches SQLite's single-writ
 lets a whole ``WriteBatch`` be one transaction (group commit), and needs no dependency.
 aiosqlite would add a thread hop per statement and a second queue for nothing.
 
-Every call is bounded by ``timeout``: the caller gets ``StoreUnavailable`` then, while the
-thread finishes (or skips) the call on its own. SQLite's busy timeout is below it, so a
-database locked by another process fails the statement instead of holding the thread.
+Every call is bounded by ``timeout`` (``StoreThread``, in ``worker.py``); a write whose caller
+gave up rolls back before COMMIT. SQLite's busy timeout is below it, so a database locked by
+another process fails the statement instead of holding the thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from ..exceptions import StoreError, StoreUnavailable
+from ..exceptions import StoreError
 from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
 from .sqlite_errors import classify, unreachable
 from .sqlite_schema import (
@@ -35,39 +32,11 @@ from .sqlite_schema import (
     task_from_row,
     task_row,
 )
+from .worker import Abandoned, StoreThread
 
 T = TypeVar("T")
 
 log = logging.getLogger("interlock.store")
-
-
-class _Ticket:
-    """One call as both sides see it. A caller that gives up (timeout, cancellation) marks
-    it ``abandoned``; the thread then skips it, or rolls back before COMMIT. ``finished``
-    tells a caller that gives up too late that the call did complete."""
-
-    __slots__ = ("abandoned", "finished", "lock")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.abandoned = False
-        self.finished = False
-
-    def abandon(self) -> bool:
-        """Give up; True when the call had already finished (its result is on its way)."""
-        with self.lock:
-            self.abandoned = True
-            return self.finished
-
-    def finish(self) -> bool:
-        """The thread is done; True when the caller still waits for the result."""
-        with self.lock:
-            self.finished = True
-            return not self.abandoned
-
-
-class _Abandoned(Exception):
-    """The caller gave up before the call committed: roll back, nobody reads the result."""
 
 
 class SQLiteStore(Store):
@@ -89,45 +58,23 @@ class SQLiteStore(Store):
         self.durable = durable
         self.timeout = timeout
         self.busy_timeout = timeout / 2 if busy_timeout is None else busy_timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="interlock-sqlite")
+        self._thread = StoreThread(f"the database {path}", timeout)
         self._conn: sqlite3.Connection | None = None
         self._opened = False
-        # Below: touched on the store thread only.
-        self._ticket = _Ticket()
-        self._late: WriteBatch | None = None
+        self._late: WriteBatch | None = None  # store thread only
 
     # ------------------------------------------------------------------ the store thread
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        ticket = _Ticket()
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, ticket, fn)
-        try:
-            done, _ = await asyncio.wait({future}, timeout=self.timeout)
-        except asyncio.CancelledError:
-            ticket.abandon()
-            future.cancel()
-            raise
-        if not done and not ticket.abandon():
-            future.cancel()
-            raise StoreUnavailable(
-                f"the database {self.path} did not answer within {self.timeout:g} s "
-                "(INTERLOCK_STORE_TIMEOUT)"
-            )
-        return await future
+        return await self._thread.call(lambda: self._run(fn))
 
-    def _run(self, ticket: _Ticket, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if ticket.abandoned:
-            raise _Abandoned
-        self._ticket = ticket
+    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         try:
-            result = fn(self._conn or self._connect())
+            return fn(self._conn or self._connect())
         except sqlite3.Error as exc:
             raise classify(exc, self.path) from exc
         except OSError as exc:
             raise unreachable(exc, self.path) from exc
-        ticket.finish()
-        return result
 
     def _connect(self) -> sqlite3.Connection:
         if not self._opened:
@@ -161,8 +108,8 @@ class SQLiteStore(Store):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
-            if self._ticket.abandoned:
-                raise _Abandoned
+            if self._thread.abandoned():
+                raise Abandoned
             conn.execute("COMMIT")
         except BaseException:
             self._rollback(conn)
@@ -195,13 +142,7 @@ class SQLiteStore(Store):
                 self._conn.close()
                 self._conn = None
 
-        future = asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
-        done, _ = await asyncio.wait({future}, timeout=self.timeout)
-        if done:
-            await future
-        else:
-            log.warning("%s is busy; it closes when the running statement ends", self.path)
-        self._executor.shutdown(wait=bool(done))
+        await self._thread.close(disconnect)
 
     async def write(self, batch: WriteBatch) -> None:
         await self._call(lambda conn: self._write(conn, batch))
@@ -236,7 +177,7 @@ class SQLiteStore(Store):
                     "DELETE FROM messages WHERE session_id=? AND seq<? AND seq!=?",
                     (session_id, cut, -1 if keep is None else keep),
                 )
-        if not self._ticket.finish():
+        if not self._thread.finish():
             self._late = batch
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
