@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.faults import locked_database
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import GATES, make_registry
 from tests.support.ws import WS
@@ -22,18 +21,6 @@ async def start(client: httpx.AsyncClient, task_type: str, **params: Any) -> str
     assert r.status_code == 202, r.text
     task_id: str = r.json()["task_id"]
     return task_id
-
-
-@contextmanager
-def locked(database: Path) -> Iterator[None]:
-    """Another process holds the database's write lock (a backup, a sqlite3 shell)."""
-    db = sqlite3.connect(database, isolation_level=None)
-    db.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        db.execute("ROLLBACK")
-        db.close()
 
 
 async def test_a_hazard_prompt_is_answered_only_with_its_request_id(
@@ -62,7 +49,8 @@ async def test_two_quick_yes_without_request_id_never_answer_the_next_hazard_pro
         # A double click from a client that does not send ids: both are refused.
         await ws.send({"type": "confirm", "value": True})
         await ws.send({"type": "confirm", "value": True})
-        prompts, codes = [], []
+        prompts: list[dict[str, Any]] = []
+        codes: list[str] = []
         async with asyncio.timeout(10):
             while not (prompts and len(codes) == 2):
                 msg = await ws.recv()
@@ -149,7 +137,7 @@ async def test_an_answer_while_the_store_fails_is_refused_and_nothing_acts(
         async with await WS.open(server.ws_url, sid) as ws:
             prompt = await ws.until("request_confirmation")
             rid = prompt["request_id"]
-            with locked(server.settings.database_path):
+            with locked_database(server.settings.database_path):
                 await ws.send({"type": "confirm", "value": True, "request_id": rid})
                 error = await ws.until("error")
                 assert error["code"] == "store_unavailable"
@@ -177,7 +165,7 @@ async def test_a_task_is_not_accepted_while_the_store_fails(
 ) -> None:
     server = fast_store_server
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        with locked(server.settings.database_path):
+        with locked_database(server.settings.database_path):
             r = await client.post("/tasks", json={"task_type": "confirm_once"})
             assert r.status_code == 503, r.text
             assert r.json()["code"] == "store_unavailable"
@@ -196,7 +184,7 @@ async def test_a_prompt_is_neither_shown_nor_answerable_before_it_is_stored(
         sid = await start(client, "gated_confirm", gate=f"unstored-{id(server)}")
         async with await WS.open(server.ws_url, sid) as ws:
             await ws.until("stream")
-            with locked(server.settings.database_path):
+            with locked_database(server.settings.database_path):
                 open_gate(server, f"unstored-{id(server)}")
                 async with asyncio.timeout(10):
                     while server.manager.health() is None:  # the prompt's batch was refused
