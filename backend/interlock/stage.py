@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .exceptions import TaskCancelled, TaskFailed
 from .hardware.controller import Axis, Controller
-from .hardware.errors import HardwareError, MotionCancelled, UnknownAxisError
+from .hardware.errors import (
+    HardwareError,
+    MotionCancelled,
+    MotionLimitError,
+    MotionTimeout,
+    UnknownAxisError,
+)
+from .hardware.limits import DEFAULT_TRAVEL_TIMEOUT, TravelTimeout, check_speed, unit_label
 from .hardware.motion import halt_axes, move_and_wait
 
 if TYPE_CHECKING:
@@ -29,8 +36,9 @@ R = TypeVar("R")
 PROGRESS_INTERVAL = 0.05
 """Seconds between two progress messages of one move; positions in between are coalesced."""
 
-MOVE_TIMEOUT_MARGIN = 10.0
-"""Seconds added to the longest possible travel time before a move counts as stuck."""
+TRAVEL_TIMEOUT = "travel_timeout"
+"""Key of an optional :class:`TravelTimeout` in the app's services: how long a move may take
+(default :data:`~interlock.hardware.limits.DEFAULT_TRAVEL_TIMEOUT`)."""
 
 
 def controller_of(services: dict[str, Any]) -> Controller:
@@ -39,6 +47,14 @@ def controller_of(services: dict[str, Any]) -> Controller:
     if not isinstance(controller, Controller):
         raise HardwareError("no controller is configured (services['controller'])")
     return controller
+
+
+def travel_timeout_of(services: dict[str, Any]) -> TravelTimeout:
+    """The app's :class:`TravelTimeout` (``services["travel_timeout"]``), or the default."""
+    timeout = services.get(TRAVEL_TIMEOUT, DEFAULT_TRAVEL_TIMEOUT)
+    if not isinstance(timeout, TravelTimeout):
+        raise HardwareError(f"services[{TRAVEL_TIMEOUT!r}] must be a TravelTimeout")
+    return timeout
 
 
 def linspace(start: float, stop: float, points: int) -> list[float]:
@@ -52,8 +68,11 @@ class Stage:
 
     * :meth:`confirm` asks a ``hazard`` confirmation; No or no answer within
       ``confirm_timeout`` ends the task ``cancelled`` with reason ``declined``.
-    * :meth:`move_to` and :meth:`scan` stop the axis at once when the task is cancelled; the
-      task then ends ``cancelled`` with the ``position`` the axis came to rest at.
+    * :meth:`move_to` and :meth:`scan` check the speed against the axis unit's limits before
+      any command (a bad one fails the task), and stop the axis at once when the task is
+      cancelled; the task then ends ``cancelled`` with the ``position`` the axis came to rest
+      at. A move that takes longer than its :class:`TravelTimeout` allows is stopped and the
+      task fails.
     * Leaving the block by an exception stops every touched axis, waits for rest and streams
       where each one stopped. A stop that fails is logged and streamed, the other axes are
       still stopped, and the task fails with the error.
@@ -62,6 +81,7 @@ class Stage:
     def __init__(self, ctx: TaskContext[Any], *, confirm_timeout: float) -> None:
         self.ctx = ctx
         self.controller = controller_of(ctx.services)
+        self.travel_timeout = travel_timeout_of(ctx.services)
         self.confirm_timeout = confirm_timeout
         #: Axes this task has commanded, in order; the ones stopped if it ends early.
         self.touched: list[str] = []
@@ -122,9 +142,14 @@ class Stage:
 
         With ``report``, progress (scaled into ``percent``) carries ``details`` ``{axis,
         position, target, unit}``. Raises TaskCancelled with the rest ``position`` when the
-        task is cancelled meanwhile.
+        task is cancelled meanwhile, and TaskFailed, with nothing moved, when ``speed`` is not
+        sane for the axis' unit, or, with the axis stopped, when the move timed out.
         """
         info = self.axis(axis)
+        try:
+            check_speed(info, speed)
+        except MotionLimitError as exc:
+            raise TaskFailed(f"speed {speed!r}: {exc}") from None
         if axis not in self.touched:
             self.touched.append(axis)
         low, high = percent
@@ -143,10 +168,16 @@ class Stage:
                 speed=speed,
                 cancel=self.ctx.cancel_flag,
                 on_progress=pump.offer if pump else None,
-                timeout=(info.max - info.min) / speed + MOVE_TIMEOUT_MARGIN,
+                timeout=self.travel_timeout,
             )
         except MotionCancelled as exc:
             raise TaskCancelled("cancelled", position=exc.position) from None
+        except MotionTimeout as exc:
+            label = unit_label(info.unit)
+            raise TaskFailed(
+                f"Axis {axis} did not reach {target:g} {label} within {exc.timeout:g} s "
+                f"(at {speed:g} {label}/s); stopped at {exc.position:g} {label}"
+            ) from None
         except asyncio.CancelledError:
             if not self.ctx.cancelled:
                 raise  # a task timeout, not a cancel: the runtime reports it
@@ -195,7 +226,7 @@ class Stage:
         halted = await _to_the_end(functools.partial(halt_axes, self.controller, self.touched))
         if halted.positions:
             where = ", ".join(
-                f"{axis} at {position:g} {self.axis(axis).unit}"
+                f"{axis} at {position:g} {unit_label(self.axis(axis).unit)}"
                 for axis, position in halted.positions.items()
             )
             log.info("task %s: stopped %s", self.ctx.session_id, where)

@@ -1,4 +1,5 @@
-"""Test-side hardware helpers: a recording Controller, and driving motion tasks over the wire.
+"""Test-side hardware helpers: recording and sluggish Controllers, and driving motion tasks over
+the wire.
 
 Used by the hardware tests and by ``bench/stop_latency.py``.
 """
@@ -13,7 +14,7 @@ from typing import Any, Literal
 
 import httpx
 
-from interlock.hardware import Axis, AxisStatus, Controller
+from interlock.hardware import Axis, AxisStatus, Controller, SimulatedController
 from interlock.protocol import TERMINAL_TYPES
 from tests.support.server import LiveServer
 from tests.support.ws import WS
@@ -90,6 +91,21 @@ class RecordingController:
     def first_after(self, log: list[tuple[float, str]], since: float, axis: str) -> float | None:
         with self._lock:
             return next((t for t, a in log if a == axis and t >= since), None)
+
+
+class SluggishController(SimulatedController):
+    """The simulator, moving at ``fraction`` of every commanded speed: a stage whose scale is
+    mis-set or whose axis binds. Its moves take far longer than the speed promises."""
+
+    def __init__(self, fraction: float, **options: Any) -> None:
+        super().__init__(**options)
+        self.fraction = fraction
+
+    def move_relative(self, axis: str, distance: float, speed: float) -> None:
+        super().move_relative(axis, distance, speed * self.fraction)
+
+    def move_absolute(self, axis: str, target: float, speed: float) -> None:
+        super().move_absolute(axis, target, speed * self.fraction)
 
 
 # --------------------------------------------------------------------------- over the wire

@@ -7,11 +7,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from interlock.hardware import SimulatedController
+from interlock.hardware import SimulatedController, TravelTimeout
 from tests.hardware.support import (
     REASONS,
     WAYS,
     RecordingController,
+    SluggishController,
     Way,
     answer,
     cancel_a_move,
@@ -132,3 +133,28 @@ async def test_a_task_timeout_stops_the_axis_and_fails_the_task(tmp_path: Path) 
     stopped = [m for m in ws.received if m["type"] == "stream"]
     assert stopped and stopped[-1]["content"].startswith("Stopped x at ")
     assert stopped[-1]["seq"] < end["seq"]
+
+
+async def test_a_move_that_never_arrives_is_stopped_and_fails_the_task(tmp_path: Path) -> None:
+    """The stage crawls at 1 % of the commanded speed. The move's timeout follows from its
+    own distance and speed (here 500 µm at 5000 µm/s: 0.1 s, plus 0.2 s margin), not from the
+    axis' whole range, so the stuck move is stopped long before it would have arrived."""
+    hw = RecordingController(SluggishController(0.01, acceleration=1_000_000.0))
+    services = {"controller": hw, "travel_timeout": TravelTimeout(slack=1.0, ramp=0.0, margin=0.2)}
+    with run_server(tmp_path / "data", services=services) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            task_id = await submit(
+                client, "axis_movement", axis="x", mode="absolute", target=500.0, speed=5_000.0
+            )
+            async with await WS.open(server.ws_url, task_id) as ws:
+                await answer(ws, await ws.until("request_confirmation"), True)
+                end = await until_terminal(ws)
+    assert end["type"] == "task_failed"
+    assert end["error"].startswith(
+        "Axis x did not reach 500 µm within 0.3 s (at 5000 µm/s); stopped at "
+    )
+    assert [axis for _, axis in hw.stops][:1] == ["x"]
+    assert not hw.is_moving("x") and 0 < hw.position("x") < 500.0
+    assert end["error"].endswith(f"stopped at {hw.position('x'):g} µm")
+    lines = [m["content"] for m in ws.received if m["type"] == "stream"]
+    assert lines == [f"Stopped x at {hw.position('x'):g} µm."]

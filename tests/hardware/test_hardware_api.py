@@ -48,7 +48,7 @@ async def test_soft_limit_violations_are_422_at_submission_and_nobody_is_asked(
     client: httpx.AsyncClient, hw: RecordingController
 ) -> None:
     r = await post(client, "axis_movement", axis="x", mode="absolute", target=10_001.0)
-    assert _errors(r) == {"target": "10001 um is outside the soft limits of x [-10000, 10000] um"}
+    assert _errors(r) == {"target": "10001 µm is outside the soft limits of x [-10000, 10000] µm"}
     r = await post(client, "axis_movement", axis="z", mode="relative", distance=-1.0)
     assert "outside the soft limits of z [0, 5000]" in _errors(r)["distance"]
     r = await post(client, "profile_measurement", axis="y", start=0.0, stop=-20_000.0)
@@ -65,7 +65,7 @@ async def test_soft_limit_violations_are_422_at_submission_and_nobody_is_asked(
         ("axis_movement", {"mode": "relative"}, "distance", "distance is required"),
         ("axis_movement", {"mode": "absolute", "distance": 5}, "target", "target is required"),
         ("axis_movement", {"distance": 5, "speed": 0}, "speed", "greater than 0"),
-        ("axis_movement", {"distance": 5, "speed": 20_000}, "speed", "less than or equal"),
+        ("axis_movement", {"distance": 5, "speed": 20_000}, "speed", "at most 10000 µm/s for"),
         (
             "axis_movement",
             {"axis": "tx", "distance": 1, "speed": 50},
@@ -79,9 +79,25 @@ async def test_soft_limit_violations_are_422_at_submission_and_nobody_is_asked(
             "unknown axis 'w'; axes: x, y, z, tx, ty",
         ),
         ("axis_movement", {"mode": "sideways", "distance": 5}, "mode", "'relative' or"),
-        ("angle_adjustment", {"axes": ["tx", "x"]}, "axes.1", "axis 'x' is in um, not deg"),
+        ("angle_adjustment", {"axes": ["tx", "x"]}, "axes.1", "axis 'x' is in µm, not deg"),
         ("flat_alignment", {"axes": ["x", "x"]}, "axes", "axes must be different"),
         ("profile_measurement", {"start": 5, "stop": 5}, "stop", "stop must differ"),
+        # Speeds have a floor per unit: a positive speed is not enough.
+        ("axis_movement", {"distance": 5, "speed": 5e-324}, "speed", "at least 1 µm/s for"),
+        ("axis_movement", {"axis": "ty", "distance": 1, "speed": 1e-3}, "speed", "0.01 deg/s"),
+        ("focus_alignment", {"speed": 0.5}, "speed", "at least 1 µm/s for axis z"),
+        ("profile_measurement", {"start": 0, "stop": 5, "speed": 1e4 + 1}, "speed", "at most"),
+        ("angle_adjustment", {"speed": 21}, "speed", "at most 20 deg/s for axis tx"),
+        ("angle_adjustment", {"speed": 0.001}, "speed", "at least 0.01 deg/s for axis tx"),
+        ("flat_alignment", {"speed": 0.1}, "speed", "at least 1 µm/s for axis x"),
+        # Spans and steps are in the axis' own unit, and must fit its travel and resolution.
+        ("flat_alignment", {"axes": ["x", "tx"]}, "axes.1", "axis 'tx' is in deg, not µm"),
+        ("flat_alignment", {"span": 30_000}, "span", "30000 µm is wider than the travel of x"),
+        ("flat_alignment", {"span": 5, "points": 1001}, "points", "finer than the 0.01 µm"),
+        ("angle_adjustment", {"coarse_range": 12}, "coarse_range", "12 deg is wider than"),
+        ("angle_adjustment", {"fine_range": 5e-4}, "fine_points", "0.0001 deg resolution"),
+        ("focus_alignment", {"start": 2_000, "stop": 2_000.5, "points": 101}, "points", "µm"),
+        ("profile_measurement", {"start": 0, "stop": 1, "points": 1001}, "points", "at most 101"),
     ],
 )
 async def test_bad_parameters_are_422_on_the_field(
@@ -158,3 +174,16 @@ async def test_hardware_stop_with_nothing_running_stops_the_axes_and_cancels_not
     assert r.json()["cancelled"] == [] and r.json()["stopped"] == ["x", "y", "z", "tx", "ty"]
     assert {axis for _, axis in hw.stops} == {"x", "y", "z", "tx", "ty"}
     assert 0 < hw.position("y") < 5_000.0
+
+
+async def test_the_default_speed_of_every_motion_task_is_valid_on_every_axis(
+    client: httpx.AsyncClient,
+) -> None:
+    """Leaving ``speed`` out picks the axis unit's default, whatever the axis."""
+    for axis in ("x", "z", "tx"):
+        r = await post(client, "focus_alignment", axis=axis)
+        assert r.status_code == 202, r.text
+        await client.delete(f"/tasks/{r.json()['task_id']}")
+        r = await post(client, "profile_measurement", axis=axis, start=0.0, stop=1.0, points=11)
+        assert r.status_code == 202, r.text
+        await client.delete(f"/tasks/{r.json()['task_id']}")

@@ -174,3 +174,15 @@ async def test_profile_measurement_returns_the_series_and_a_csv_download(
     assert [[float(v) for v in row] for row in rows[1:]] == [
         list(pair) for pair in zip(series["x"], series["y"], strict=True)
     ]
+
+
+async def test_a_profile_along_a_tilt_axis_uses_the_degree_default_speed(
+    server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
+) -> None:
+    task_id = await submit(client, "profile_measurement", axis="tx", start=-1.0, stop=1.0, points=5)
+    end, prompts, _ = await run_confirming(server, hw, task_id)
+    assert end["type"] == "task_completed", end
+    assert prompts[0]["details"]["speed"] == 2.0 and prompts[0]["details"]["unit"] == "deg"
+    assert prompts[0]["prompt"] == "Measure a profile along tx from -1 to 1 deg in 5 points?"
+    assert end["result"]["series"]["x"] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert end["result"]["series"]["x_label"] == "tx (deg)"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from pydantic import BaseModel
 
 from interlock.hardware import SimulatedController
@@ -43,6 +44,12 @@ def registry_with_test_tasks() -> TaskRegistry:
         async with Stage(ctx, confirm_timeout=10) as stage:
             await stage.confirm("Move x and y?", {"x": p.x, "y": p.y})
             await asyncio.gather(stage.move_to("x", p.x, p.speed), stage.move_to("y", p.y, p.speed))
+
+    @registry.task("unchecked_move", params=Targets, resources=lambda _p: {"axis"})
+    async def unchecked_move(ctx: TaskContext[Targets]) -> None:
+        """Moves straight through a Stage with whatever speed it was given: no check, no Yes."""
+        async with Stage(ctx, confirm_timeout=10) as stage:
+            await stage.move_to("tx" if ctx.params.y else "x", ctx.params.x, ctx.params.speed)
 
     @registry.task("bare_move_then_crash", params=Targets, resources=lambda _p: {"axis:x"})
     async def bare_move_then_crash(ctx: TaskContext[Targets]) -> None:
@@ -122,6 +129,31 @@ async def test_a_task_that_fails_with_an_axis_moving_gets_it_stopped(
             await wait_until(lambda: not hw.is_moving("x"))
             assert 0 < hw.position("x") < 9_000.0
             assert [axis for _, axis in hw.stops] == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("axis", "speed", "error"),
+    [
+        ("x", 5e-324, "speed 5e-324: at least 1 µm/s for axis x"),
+        ("tx", 1_000.0, "speed 1000.0: at most 20 deg/s for axis tx"),
+    ],
+)
+async def test_the_stage_refuses_an_insane_speed_before_any_command(
+    tmp_path: Path, axis: str, speed: float, error: str
+) -> None:
+    """Defence in depth: a task that skips the submission checks still cannot move at it."""
+    hw = RecordingController(SimulatedController(acceleration=200_000.0))
+    with run_server(
+        tmp_path / "data", registry=registry_with_test_tasks(), services={"controller": hw}
+    ) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            task_id = await submit(
+                client, "unchecked_move", x=1.0, y=1.0 if axis == "tx" else 0.0, speed=speed
+            )
+            async with await WS.open(server.ws_url, task_id) as ws:
+                end = await until_terminal(ws)
+            assert end["type"] == "task_failed" and end["error"] == error
+            assert hw.moves == [] and hw.stops == []  # before the shutdown stops every axis
 
 
 async def start_a_long_move(server: LiveServer, client: httpx.AsyncClient) -> tuple[str, WS]:
@@ -231,7 +263,7 @@ async def test_sigterm_stops_a_moving_axis_before_the_server_exits(tmp_path: Pat
     assert history[-1]["type"] == "task_interrupted"
     assert history[-1]["reason"] == "server shutdown"
     (stopped,) = [m["content"] for m in history if m["type"] == "stream"]
-    position = float(stopped.removeprefix("Stopped x at ").removesuffix(" um."))
+    position = float(stopped.removeprefix("Stopped x at ").removesuffix(" µm."))
     last_seen = [m["details"]["position"] for m in history if m["type"] == "progress"][-1]
     assert 0 < last_seen <= position < 9_000.0
 

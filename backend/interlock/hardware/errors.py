@@ -53,6 +53,13 @@ class UnknownControllerError(HardwareError):
         self.available = available
 
 
+class MotionLimitError(HardwareError):
+    """Raised before any motion when a speed, span or step is not sane for the axis' unit.
+
+    The message names the axis and the unit; see :mod:`interlock.hardware.limits`.
+    """
+
+
 class MotionCancelled(HardwareError):
     """Raised by the motion helpers after a cancel request stopped the axis.
 

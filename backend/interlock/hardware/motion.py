@@ -21,6 +21,7 @@ from typing import Literal
 
 from .controller import Controller
 from .errors import HardwareError, MotionCancelled, MotionTimeout
+from .limits import DEFAULT_TRAVEL_TIMEOUT, TravelTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +43,19 @@ async def move_and_wait(
     on_progress: ProgressCallback | None = None,
     poll_interval: float = 0.01,
     # Enforced in the worker rather than with asyncio.timeout, so expiry stops the axis.
-    timeout: float | None = None,
+    timeout: float | TravelTimeout | None = DEFAULT_TRAVEL_TIMEOUT,
     stop_timeout: float = DEFAULT_STOP_TIMEOUT,
 ) -> float:
     """Move ``axis`` by (``relative``) or to (``absolute``) ``value`` and wait until it rests.
 
-    Returns the final position. The worker thread checks ``cancel`` first on every poll; once
-    it is set the axis is stopped at once, and :class:`MotionCancelled` is raised when it
-    stands still. A move still running after ``timeout`` seconds is stopped the same way and
-    raises :class:`MotionTimeout`. If the stop itself fails, or the axis is not at rest
-    ``stop_timeout`` seconds after it, :class:`HardwareError` is raised instead.
+    Returns the final position. ``speed`` must be positive and finite (``ValueError``
+    otherwise, before anything moves). The worker thread checks ``cancel`` first on every
+    poll; once it is set the axis is stopped at once, and :class:`MotionCancelled` is raised
+    when it stands still. A move still running after ``timeout`` is stopped the same way and
+    raises :class:`MotionTimeout`. ``timeout`` is in seconds, or a :class:`TravelTimeout`
+    that derives it from this move's distance (known once its start position is read); None
+    waits for ever. If the stop itself fails, or the axis is not at rest ``stop_timeout``
+    seconds after it, :class:`HardwareError` is raised instead.
 
     ``on_progress`` runs on the event loop's thread, never in the worker, and every call is
     delivered before this coroutine returns or raises. Calls are made only when the position
@@ -62,6 +66,8 @@ async def move_and_wait(
     """
     if mode not in ("relative", "absolute"):
         raise ValueError(f"mode must be 'relative' or 'absolute', not {mode!r}")
+    if not (math.isfinite(speed) and speed > 0):
+        raise ValueError(f"speed must be positive and finite, not {speed}")
     watch = _MoveWatch(
         controller, axis, mode, value, speed, cancel, poll_interval, timeout, stop_timeout
     )
@@ -93,7 +99,7 @@ class _MoveWatch:
     speed: float
     cancel: threading.Event
     poll_interval: float
-    timeout: float | None
+    timeout: float | TravelTimeout | None
     stop_timeout: float
     abandoned: threading.Event = field(default_factory=threading.Event)
     report: ProgressCallback = field(default=lambda position, fraction: None)
@@ -125,6 +131,9 @@ class _MoveWatch:
         controller, axis = self.controller, self.axis
         start = controller.position(axis)
         target = start + self.value if self.mode == "relative" else self.value
+        timeout = self.timeout
+        if isinstance(timeout, TravelTimeout):
+            timeout = timeout.seconds(target - start, self.speed)
         if self.cancel.is_set():
             raise MotionCancelled(axis, start)
         if self.mode == "relative":
@@ -143,8 +152,8 @@ class _MoveWatch:
                 last = position
             if not moving:
                 return position
-            if self.timeout is not None and time.monotonic() - started >= self.timeout:
-                raise MotionTimeout(axis, self._halt(), self.timeout)
+            if timeout is not None and time.monotonic() - started >= timeout:
+                raise MotionTimeout(axis, self._halt(), timeout)
             self.cancel.wait(self.poll_interval)
 
     def _halt(self) -> float:
@@ -241,7 +250,7 @@ async def scan(
     cancel: threading.Event,
     on_point: Callable[[float, float], None] | None = None,
     *,
-    move_timeout: float | None = None,
+    move_timeout: float | TravelTimeout | None = DEFAULT_TRAVEL_TIMEOUT,
 ) -> tuple[list[float], list[float]]:
     """Step ``axis`` through ``points`` evenly spaced positions and read the signal at each.
 

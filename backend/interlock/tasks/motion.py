@@ -4,7 +4,13 @@ Every motion is asked for first with a ``hazard`` confirmation (No, or no answer
 task ``declined`` with nothing moved), runs through a :class:`Stage` (stops at once on cancel,
 reports progress, stops every touched axis if the task ends early), and the task holds its
 axes: a second task on the same axis gets 409. Parameters that the controller can check
-(axis names, soft limits, speed) are checked at submission, so a violation is a 422.
+(axis names and units, soft limits, speeds, scan widths and steps; see
+:mod:`interlock.hardware.limits`) are checked at submission, so a violation is a 422 on the
+field.
+
+The ``check_*`` functions may run in a worker thread and may block on the controller. They
+are thread-safe: they only read their arguments and call controller methods, which the
+``Controller`` protocol makes thread-safe.
 """
 
 from __future__ import annotations
@@ -15,16 +21,21 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from ..exceptions import InvalidParameters, TaskFailed
 from ..hardware.controller import Axis, Controller
+from ..hardware.errors import MotionLimitError
+from ..hardware.limits import (
+    UNIT_LIMITS,
+    check_step,
+    check_width,
+    speed_for,
+    unit_label,
+)
 from ..hardware.peak import peak_position
 from ..hardware.resources import CONTROLLER, axis_resources
 from ..runtime import TaskContext
 from ..stage import Stage, controller_of
 from .registry import TaskRegistry
 
-#: Highest speed a task may ask for, per axis unit (unit/s).
-MAX_SPEED = {"um": 10_000.0, "deg": 20.0}
-#: Speed of ``axis_movement`` when none is given, per axis unit (unit/s).
-DEFAULT_SPEED = {"um": 1_000.0, "deg": 2.0}
+_UM, _DEG = UNIT_LIMITS["um"], UNIT_LIMITS["deg"]
 
 
 def _confirm_timeout() -> Any:
@@ -37,6 +48,33 @@ def _points() -> Any:
     return Field(51, ge=3, le=1001, description="Points per scan")
 
 
+def _any_unit_speed() -> Any:
+    defaults = ", ".join(
+        f"{limits.default_speed:g} {unit_label(unit)}/s" for unit, limits in UNIT_LIMITS.items()
+    )
+    bounds = ", ".join(
+        f"{limits.min_speed:g} to {limits.max_speed:g} {unit_label(unit)}/s"
+        for unit, limits in UNIT_LIMITS.items()
+    )
+    return Field(
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description=f"Axis unit per second: {bounds} (default {defaults}); "
+        "required for axes in other units",
+    )
+
+
+def _speed_in(unit: str) -> Any:
+    limits, label = UNIT_LIMITS[unit], unit_label(unit)
+    return Field(
+        limits.default_speed,
+        gt=0,
+        allow_inf_nan=False,
+        description=f"{label}/s, {limits.min_speed:g} to {limits.max_speed:g}",
+    )
+
+
 class AxisMovementParams(BaseModel):
     axis: str = Field("x", description="Axis id, as GET /hardware lists them")
     mode: Literal["relative", "absolute"] = "relative"
@@ -44,7 +82,7 @@ class AxisMovementParams(BaseModel):
         None,
         allow_inf_nan=False,
         validate_default=True,
-        description="Relative moves: distance in the axis unit (um for x, y, z)",
+        description="Relative moves: distance in the axis unit (µm for x, y, z; deg for tx, ty)",
     )
     target: float | None = Field(
         None,
@@ -52,12 +90,7 @@ class AxisMovementParams(BaseModel):
         validate_default=True,
         description="Absolute moves: target position in the axis unit",
     )
-    speed: float | None = Field(
-        None,
-        gt=0,
-        le=MAX_SPEED["um"],
-        description="Axis unit per second (default: 1000 um/s, 2 deg/s)",
-    )
+    speed: float | None = _any_unit_speed()
     confirm_timeout: float = _confirm_timeout()
 
     @field_validator("distance", "target")
@@ -74,22 +107,34 @@ class AngleAdjustmentParams(BaseModel):
         default_factory=lambda: ["tx", "ty"],
         min_length=1,
         max_length=4,
-        description="Angular axes to adjust, one after the other",
+        description="Angular (deg) axes to adjust, one after the other",
     )
-    coarse_range: float = Field(2.0, gt=0, le=20, description="Coarse scan width (deg)")
-    coarse_points: int = Field(11, ge=3, le=201)
-    fine_range: float = Field(0.4, gt=0, le=20, description="Fine scan width (deg)")
-    fine_points: int = Field(11, ge=3, le=201)
-    speed: float = Field(2.0, gt=0, le=MAX_SPEED["deg"], description="deg/s")
+    coarse_range: float = Field(
+        2.0, gt=0, allow_inf_nan=False, description="Coarse scan width (deg) around each axis"
+    )
+    coarse_points: int = Field(11, ge=3, le=201, description="Points per coarse scan")
+    fine_range: float = Field(
+        0.4, gt=0, allow_inf_nan=False, description="Fine scan width (deg) around each peak"
+    )
+    fine_points: int = Field(11, ge=3, le=201, description="Points per fine scan")
+    speed: float = _speed_in("deg")
     confirm_timeout: float = _confirm_timeout()
 
 
 class FocusAlignmentParams(BaseModel):
     axis: str = Field("z", description="The focus (optical) axis")
-    start: float | None = Field(None, description="Scan start; default: the lower soft limit")
-    stop: float | None = Field(None, description="Scan end; default: the upper soft limit")
+    start: float | None = Field(
+        None,
+        allow_inf_nan=False,
+        description="Scan start in the axis unit (µm for z); default: the lower soft limit",
+    )
+    stop: float | None = Field(
+        None,
+        allow_inf_nan=False,
+        description="Scan end in the axis unit (µm for z); default: the upper soft limit",
+    )
     points: int = _points()
-    speed: float = Field(1000.0, gt=0, le=10_000, description="um/s")
+    speed: float | None = _any_unit_speed()
     confirm_timeout: float = _confirm_timeout()
 
 
@@ -98,20 +143,25 @@ class FlatAlignmentParams(BaseModel):
         default_factory=lambda: ["x", "y"],
         min_length=1,
         max_length=4,
-        description="Lateral axes, aligned one after the other",
+        description="Lateral (µm) axes, aligned one after the other",
     )
-    span: float = Field(500.0, gt=0, le=20_000, description="Scan width (um) around each axis")
+    span: float = Field(
+        500.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Scan width in µm, centred on each axis' position",
+    )
     points: int = _points()
-    speed: float = Field(1000.0, gt=0, le=10_000, description="um/s")
+    speed: float = _speed_in("um")
     confirm_timeout: float = _confirm_timeout()
 
 
 class ProfileParams(BaseModel):
-    axis: str = "x"
-    start: float = Field(allow_inf_nan=False, description="First position")
-    stop: float = Field(allow_inf_nan=False, description="Last position")
-    points: int = Field(101, ge=2, le=10_001)
-    speed: float = Field(1000.0, gt=0, le=10_000)
+    axis: str = Field("x", description="Axis id, as GET /hardware lists them")
+    start: float = Field(allow_inf_nan=False, description="First position, in the axis unit")
+    stop: float = Field(allow_inf_nan=False, description="Last position, in the axis unit")
+    points: int = Field(101, ge=2, le=10_001, description="Points of the profile")
+    speed: float | None = _any_unit_speed()
     confirm_timeout: float = _confirm_timeout()
 
 
@@ -128,26 +178,38 @@ def _axis(controller: Controller, axis_id: str, field: str, unit: str | None = N
         raise _invalid(field, f"unknown axis {axis_id!r}; axes: {', '.join(axes)}")
     axis = axes[axis_id]
     if unit is not None and axis.unit != unit:
-        raise _invalid(field, f"axis {axis_id!r} is in {axis.unit}, not {unit}")
+        raise _invalid(
+            field, f"axis {axis_id!r} is in {unit_label(axis.unit)}, not {unit_label(unit)}"
+        )
     return axis
 
 
 def _within(axis: Axis, position: float, field: str) -> None:
     if not axis.contains(position):
-        limits = f"[{axis.min:g}, {axis.max:g}] {axis.unit}"
+        label = unit_label(axis.unit)
+        limits = f"[{axis.min:g}, {axis.max:g}] {label}"
         raise _invalid(
-            field, f"{position:g} {axis.unit} is outside the soft limits of {axis.id} {limits}"
+            field, f"{position:g} {label} is outside the soft limits of {axis.id} {limits}"
         )
 
 
 def _speed(axis: Axis, speed: float | None) -> None:
-    if speed is None:
-        if axis.unit not in DEFAULT_SPEED:
-            raise _invalid("speed", f"required for axis {axis.id} (in {axis.unit})")
-        return
-    top = MAX_SPEED.get(axis.unit)
-    if top is not None and speed > top:
-        raise _invalid("speed", f"at most {top:g} {axis.unit}/s for axis {axis.id}")
+    try:
+        speed_for(axis, speed)
+    except MotionLimitError as exc:
+        raise _invalid("speed", str(exc)) from None
+
+
+def _scan(axis: Axis, width: float, points: int, width_field: str, points_field: str) -> None:
+    """A scan of ``points`` over ``width`` fits the axis' travel and resolution."""
+    try:
+        check_width(axis, width)
+    except MotionLimitError as exc:
+        raise _invalid(width_field, str(exc)) from None
+    try:
+        check_step(axis, width, points)
+    except MotionLimitError as exc:
+        raise _invalid(points_field, str(exc)) from None
 
 
 def _different(axes: list[str]) -> None:
@@ -164,8 +226,7 @@ def check_axis_movement(params: AxisMovementParams, services: dict[str, Any]) ->
         _within(axis, params.target, "target")
     else:
         assert params.distance is not None
-        # One position read on the loop: a submission check cannot await, and a 422 at POST
-        # (before anyone is asked) is worth the short call.
+        # Where the axis is now: this check may block on the controller (see the module doc).
         _within(axis, controller.position(axis.id) + params.distance, "distance")
 
 
@@ -173,7 +234,10 @@ def check_angle_adjustment(params: AngleAdjustmentParams, services: dict[str, An
     controller = controller_of(services)
     _different(params.axes)
     for index, axis_id in enumerate(params.axes):
-        _axis(controller, axis_id, f"axes.{index}", unit="deg")
+        axis = _axis(controller, axis_id, f"axes.{index}", unit="deg")
+        _speed(axis, params.speed)
+        _scan(axis, params.coarse_range, params.coarse_points, "coarse_range", "coarse_points")
+        _scan(axis, params.fine_range, params.fine_points, "fine_range", "fine_points")
 
 
 def check_focus_alignment(params: FocusAlignmentParams, services: dict[str, Any]) -> None:
@@ -186,13 +250,16 @@ def check_focus_alignment(params: FocusAlignmentParams, services: dict[str, Any]
     start, stop = _focus_range(axis, params)
     if start == stop:
         raise _invalid("stop", "stop must differ from start")
+    _scan(axis, abs(stop - start), params.points, "stop", "points")
 
 
 def check_flat_alignment(params: FlatAlignmentParams, services: dict[str, Any]) -> None:
     controller = controller_of(services)
     _different(params.axes)
     for index, axis_id in enumerate(params.axes):
-        _speed(_axis(controller, axis_id, f"axes.{index}"), params.speed)
+        axis = _axis(controller, axis_id, f"axes.{index}", unit="um")
+        _speed(axis, params.speed)
+        _scan(axis, params.span, params.points, "span", "points")
 
 
 def check_profile(params: ProfileParams, services: dict[str, Any]) -> None:
@@ -202,6 +269,7 @@ def check_profile(params: ProfileParams, services: dict[str, Any]) -> None:
     _within(axis, params.stop, "stop")
     if params.start == params.stop:
         raise _invalid("stop", "stop must differ from start")
+    _scan(axis, abs(params.stop - params.start), params.points, "stop", "points")
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -222,7 +290,22 @@ def _seconds(distance: float, speed: float) -> float:
 
 
 def _series(axis: Axis, xs: list[float], ys: list[float]) -> dict[str, Any]:
-    return {"x": xs, "y": ys, "x_label": f"{axis.id} ({axis.unit})", "y_label": "signal"}
+    label = f"{axis.id} ({unit_label(axis.unit)})"
+    return {"x": xs, "y": ys, "x_label": label, "y_label": "signal"}
+
+
+def _speed_of(axis: Axis, speed: float | None) -> float:
+    """The speed to move ``axis`` at (the unit's default for None), re-checked at run time."""
+    try:
+        return speed_for(axis, speed)
+    except MotionLimitError as exc:
+        raise TaskFailed(f"speed: {exc}") from None
+
+
+def _in_unit(axis: Axis, unit: str) -> Axis:
+    if axis.unit != unit:
+        raise TaskFailed(f"axis {axis.id} is in {unit_label(axis.unit)}, not {unit_label(unit)}")
+    return axis
 
 
 async def _scan_then_peak(
@@ -238,7 +321,7 @@ async def _scan_then_peak(
     """Confirm and run a scan, then confirm and make the move to its peak."""
     here = await stage.position(axis.id)
     await stage.confirm(
-        f"Scan {axis.id} from {low:g} to {high:g} {axis.unit} in {points} points?",
+        f"Scan {axis.id} from {low:g} to {high:g} {unit_label(axis.unit)} in {points} points?",
         {
             "axis": axis.id,
             "from": here,
@@ -255,7 +338,7 @@ async def _scan_then_peak(
     )
     best, here = peak_position(xs, ys), xs[-1]
     await stage.confirm(
-        f"Move {axis.id} to the signal peak at {best:g} {axis.unit}?",
+        f"Move {axis.id} to the signal peak at {best:g} {unit_label(axis.unit)}?",
         {
             "axis": axis.id,
             "from": here,
@@ -287,11 +370,12 @@ async def axis_movement(ctx: TaskContext[AxisMovementParams]) -> dict[str, Any]:
             target = p.target
         else:
             target = start + (p.distance or 0.0)
+        label = unit_label(axis.unit)
         if not axis.contains(target):
-            raise TaskFailed(f"target {target:g} {axis.unit} is outside the soft limits")
-        speed = p.speed or DEFAULT_SPEED[axis.unit]
+            raise TaskFailed(f"target {target:g} {label} is outside the soft limits")
+        speed = _speed_of(axis, p.speed)
         await stage.confirm(
-            f"Move {axis.id} from {start:g} to {target:g} {axis.unit} at {speed:g} {axis.unit}/s?",
+            f"Move {axis.id} from {start:g} to {target:g} {label} at {speed:g} {label}/s?",
             {
                 "axis": axis.id,
                 "from": start,
@@ -314,7 +398,7 @@ async def angle_adjustment(ctx: TaskContext[AngleAdjustmentParams]) -> dict[str,
     block = 100 / (len(plan) * len(p.axes))
     phases: dict[str, dict[str, Any]] = {}
     async with Stage(ctx, confirm_timeout=p.confirm_timeout) as stage:
-        axes = [stage.axis(axis_id) for axis_id in p.axes]
+        axes = [_in_unit(stage.axis(axis_id), "deg") for axis_id in p.axes]
         centers = {axis.id: await stage.position(axis.id) for axis in axes}
         for number, (phase, width, points) in enumerate(plan):
             windows = {axis.id: _window(axis, centers[axis.id], width) for axis in axes}
@@ -351,8 +435,9 @@ async def focus_alignment(ctx: TaskContext[FocusAlignmentParams]) -> dict[str, A
     async with Stage(ctx, confirm_timeout=p.confirm_timeout) as stage:
         axis = stage.axis(p.axis)
         low, high = _focus_range(axis, p)
+        speed = _speed_of(axis, p.speed)
         scan, position = await _scan_then_peak(
-            stage, axis, low, high, p.points, p.speed, "focus", (0, 100)
+            stage, axis, low, high, p.points, speed, "focus", (0, 100)
         )
         signal = await stage.read_signal()
     return {"axis": axis.id, "scan": scan, "position": position, "signal": signal}
@@ -366,7 +451,7 @@ async def flat_alignment(ctx: TaskContext[FlatAlignmentParams]) -> dict[str, Any
     block = 100 / len(p.axes)
     async with Stage(ctx, confirm_timeout=p.confirm_timeout) as stage:
         for index, axis_id in enumerate(p.axes):
-            axis = stage.axis(axis_id)
+            axis = _in_unit(stage.axis(axis_id), "um")
             low, high = _window(axis, await stage.position(axis_id), p.span)
             scans[axis_id], positions[axis_id] = await _scan_then_peak(
                 stage,
@@ -387,21 +472,22 @@ async def profile_measurement(ctx: TaskContext[ProfileParams]) -> dict[str, Any]
     p = ctx.params
     async with Stage(ctx, confirm_timeout=p.confirm_timeout) as stage:
         axis = stage.axis(p.axis)
+        speed = _speed_of(axis, p.speed)
         here = await stage.position(axis.id)
         await stage.confirm(
-            f"Measure a profile along {axis.id} from {p.start:g} to {p.stop:g} {axis.unit} "
-            f"in {p.points} points?",
+            f"Measure a profile along {axis.id} from {p.start:g} to {p.stop:g} "
+            f"{unit_label(axis.unit)} in {p.points} points?",
             {
                 "axis": axis.id,
                 "from": here,
                 "scan": [p.start, p.stop],
                 "points": p.points,
-                "speed": p.speed,
+                "speed": speed,
                 "unit": axis.unit,
-                "estimated_s": _seconds(abs(here - p.start) + abs(p.stop - p.start), p.speed),
+                "estimated_s": _seconds(abs(here - p.start) + abs(p.stop - p.start), speed),
             },
         )
-        xs, ys = await stage.scan(axis.id, p.start, p.stop, p.points, p.speed, stage="measuring")
+        xs, ys = await stage.scan(axis.id, p.start, p.stop, p.points, speed, stage="measuring")
     rows = "".join(f"{x!r},{y!r}\n" for x, y in zip(xs, ys, strict=True))
     ctx.add_artifact("profile.csv", f"position,signal\n{rows}".encode(), "text/csv")
     return {
