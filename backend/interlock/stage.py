@@ -9,9 +9,8 @@ timeout, server shutdown) — stop every axis the task touched before its termin
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +24,8 @@ from .hardware.errors import (
     UnknownAxisError,
 )
 from .hardware.limits import DEFAULT_TRAVEL_TIMEOUT, TravelTimeout, check_speed, unit_label
-from .hardware.motion import halt_axes, move_and_wait
+from .hardware.motion import move_and_wait
+from .hardware.stopping import halt, run_stop
 
 if TYPE_CHECKING:
     from .runtime import TaskContext
@@ -75,7 +75,8 @@ class Stage:
       task fails.
     * Leaving the block by an exception stops every touched axis, waits for rest and streams
       where each one stopped. A stop that fails is logged and streamed, the other axes are
-      still stopped, and the task fails with the error.
+      still stopped, and the task fails with the error. Stops run on the stop executor
+      (:mod:`interlock.hardware.stopping`), never behind other blocking work.
     """
 
     def __init__(self, ctx: TaskContext[Any], *, confirm_timeout: float) -> None:
@@ -182,7 +183,9 @@ class Stage:
             if not self.ctx.cancelled:
                 raise  # a task timeout, not a cancel: the runtime reports it
             # move_and_wait let the CancelledError through only once the axis was at rest.
-            raise TaskCancelled("cancelled", position=await self.position(axis)) from None
+            # Read where on the stop executor: the default one may be busy for a long time.
+            position = await run_stop(self.controller.position, axis)
+            raise TaskCancelled("cancelled", position=position) from None
         finally:
             if pump is not None:
                 await pump.close()
@@ -223,7 +226,7 @@ class Stage:
     # ------------------------------------------------------------------------- safety
 
     async def _stop_touched(self, exc: BaseException) -> None:
-        halted = await _to_the_end(functools.partial(halt_axes, self.controller, self.touched))
+        halted = await _to_the_end(halt(self.controller, self.touched))
         if halted.positions:
             where = ", ".join(
                 f"{axis} at {position:g} {unit_label(self.axis(axis).unit)}"
@@ -247,10 +250,10 @@ def _ending(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-async def _to_the_end(fn: Callable[[], R]) -> R:
-    """Run a blocking call in a thread to completion even if the task is cancelled meanwhile
-    (a stop must not be abandoned half-way); the cancellation is re-raised afterwards."""
-    worker = asyncio.ensure_future(asyncio.to_thread(fn))
+async def _to_the_end(coro: Coroutine[Any, Any, R]) -> R:
+    """Run ``coro`` to completion even if the task is cancelled meanwhile (a halt must not
+    be abandoned half-way); the cancellation is re-raised afterwards."""
+    worker = asyncio.ensure_future(coro)
     try:
         return await asyncio.shield(worker)
     except asyncio.CancelledError:

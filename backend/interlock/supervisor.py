@@ -10,6 +10,9 @@ supervisor adds what no single task can do:
 * stop on disconnect (``INTERLOCK_STOP_ON_DISCONNECT``): when the last tab of a running motion
   task closes and none is back within the grace period, cancel the task;
 * shutdown: after the manager cancelled every task, stop every axis and log it.
+
+Every stop runs on the stop executor (:mod:`interlock.hardware.stopping`), so it reaches the
+controller at once even while every thread of the loop's default executor is busy.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .hardware.controller import Controller
-from .hardware.motion import halt_axes, stop_axes
 from .hardware.resources import held_axes
+from .hardware.stopping import halt, run_stop, stop_axes
 from .states import TaskStatus
 
 if TYPE_CHECKING:
@@ -99,7 +102,7 @@ class MotionSupervisor:
             if held_axes(session.resources, self.axis_ids)
             and self.manager.cancel(session.id, reason)
         ]
-        errors = await asyncio.to_thread(stop_axes, self.controller, self.axis_ids)
+        errors = await run_stop(stop_axes, self.controller, self.axis_ids)
         failed = {axis for axis, _ in errors}
         stopped = [axis for axis in self.axis_ids if axis not in failed]
         log.info("%s: stopped axes %s; cancelled tasks %s", reason, stopped, cancelled)
@@ -140,14 +143,15 @@ class MotionSupervisor:
         pending = [*self._timers.values(), *self._background]
         if pending:
             await asyncio.wait(pending)
-        halted = await asyncio.to_thread(halt_axes, self.controller, self.axis_ids)
+        halted = await halt(self.controller, self.axis_ids)
         where = ", ".join(f"{axis} at {pos:g}" for axis, pos in halted.positions.items())
         log.info("server shutdown: stopped axes %s", where or "(none)")
         for axis, error in halted.errors:
             log.error("server shutdown: could not stop axis %s: %s", axis, error)
         if self.owns_controller:
             try:
-                await asyncio.to_thread(self.controller.close)
+                # close() stops every axis too, so it goes where stops go.
+                await run_stop(self.controller.close)
             except Exception:
                 log.exception("closing the controller failed")
 
@@ -169,7 +173,7 @@ class MotionSupervisor:
             return moving, stop_axes(self.controller, moving)
 
         try:
-            moving, errors = await asyncio.to_thread(stop_moving)
+            moving, errors = await run_stop(stop_moving)
         except Exception:
             log.exception("task %s ended; checking its axes failed", session_id)
             return

@@ -7,6 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -168,6 +169,36 @@ async def test_cancelling_the_awaiting_task_stops_the_axis_first() -> None:
         await move
     assert len(stage.stops) == 1
     assert not stage.is_moving("x")
+
+
+async def test_cancelling_a_move_whose_watcher_waits_for_a_thread_returns_at_once() -> None:
+    """Every thread of the default executor is busy: the watcher is queued. Cancelling does
+    not wait for a thread to free up, and the watcher, when it finally runs, moves nothing."""
+    stage = StopRecordingController()
+    gate = threading.Event()
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(executor)
+    try:
+        blocker = asyncio.ensure_future(asyncio.to_thread(gate.wait))
+        move = asyncio.create_task(
+            move_and_wait(
+                stage, "x", mode="absolute", value=100.0, speed=100.0, cancel=threading.Event()
+            )
+        )
+        for _ in range(2):  # the move starts, then its watcher is submitted (and queued)
+            await asyncio.sleep(0)
+        move.cancel()
+        done, _ = await asyncio.wait([move], timeout=5)
+        assert done == {move} and move.cancelled()
+        assert not gate.is_set()
+        gate.set()
+        await blocker
+        await asyncio.to_thread(lambda: None)  # the single worker has run the watcher by now
+    finally:
+        gate.set()
+        executor.shutdown(wait=True)
+    assert stage.position("x") == 0.0 and stage.stops == [] and not stage.is_moving("x")
 
 
 async def test_soft_limit_errors_reach_the_caller_with_nothing_moved() -> None:

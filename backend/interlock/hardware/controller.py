@@ -2,8 +2,8 @@
 
 The protocol is shaped like a typical blocking vendor SDK on purpose, so that wrapping a
 real one is a thin adapter. Calls may block (serial/USB/.NET round trips), so async code
-must run them in a worker thread (``asyncio.to_thread``); :mod:`interlock.hardware.motion`
-does that for the common cases.
+must run them in a worker thread: ``asyncio.to_thread``, or for stops the executor of
+:mod:`interlock.hardware.stopping`. :mod:`interlock.hardware.motion` does that for moves.
 """
 
 from __future__ import annotations

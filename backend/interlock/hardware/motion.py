@@ -15,21 +15,19 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .controller import Controller
 from .errors import HardwareError, MotionCancelled, MotionTimeout
 from .limits import DEFAULT_TRAVEL_TIMEOUT, TravelTimeout
+from .stopping import DEFAULT_STOP_TIMEOUT
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, float], None]
 """Called with ``(position, fraction)``; ``fraction`` runs from 0 to 1 over the move."""
-
-DEFAULT_STOP_TIMEOUT = 5.0
-"""Seconds a stopped axis may take to come to rest before that is treated as a fault."""
 
 
 async def move_and_wait(
@@ -62,7 +60,9 @@ async def move_and_wait(
     changed, plus once at the end.
 
     If the awaiting task is cancelled, the axis is stopped before the ``CancelledError``
-    propagates, so a cancelled task never leaves an axis moving unattended.
+    propagates, so a cancelled task never leaves an axis moving unattended. A worker that
+    has not started yet (every thread of the default executor busy) is not waited for: it
+    will see the cancellation before it commands anything.
     """
     if mode not in ("relative", "absolute"):
         raise ValueError(f"mode must be 'relative' or 'absolute', not {mode!r}")
@@ -78,6 +78,11 @@ async def move_and_wait(
         return await asyncio.shield(worker)
     except asyncio.CancelledError:
         watch.abandoned.set()
+        if not watch.started.is_set():
+            # Queued behind other work: it checks ``abandoned`` (set above) after ``started``
+            # and before the move, so nothing will move. Do not wait for a thread to free up.
+            worker.cancel()
+            raise
         # Wait for the worker to command the stop (it polls ``abandoned``) before letting the
         # cancellation through; its MotionCancelled is expected and dropped.
         await asyncio.wait([worker])
@@ -101,6 +106,7 @@ class _MoveWatch:
     poll_interval: float
     timeout: float | TravelTimeout | None
     stop_timeout: float
+    started: threading.Event = field(default_factory=threading.Event)
     abandoned: threading.Event = field(default_factory=threading.Event)
     report: ProgressCallback = field(default=lambda position, fraction: None)
 
@@ -115,6 +121,7 @@ class _MoveWatch:
         self.report = report
 
     def run(self) -> float:
+        self.started.set()
         try:
             return self._drive()
         except (MotionCancelled, MotionTimeout):
@@ -134,7 +141,7 @@ class _MoveWatch:
         timeout = self.timeout
         if isinstance(timeout, TravelTimeout):
             timeout = timeout.seconds(target - start, self.speed)
-        if self.cancel.is_set():
+        if self.cancel.is_set() or self.abandoned.is_set():
             raise MotionCancelled(axis, start)
         if self.mode == "relative":
             controller.move_relative(axis, self.value, self.speed)
@@ -175,69 +182,6 @@ def _fraction(start: float, target: float, position: float) -> float:
     if span == 0:
         return 1.0
     return min(1.0, max(0.0, (position - start) / span))
-
-
-def stop_axes(controller: Controller, axes: Iterable[str]) -> list[tuple[str, Exception]]:
-    """Command a stop on every axis in ``axes``, carrying on past failures.
-
-    Returns ``(axis, error)`` for each stop that raised; an empty list means every stop was
-    accepted. Blocking: call it through ``asyncio.to_thread`` from async code.
-    """
-    errors: list[tuple[str, Exception]] = []
-    for axis in axes:
-        try:
-            controller.stop(axis)
-        except Exception as exc:
-            errors.append((axis, exc))
-    return errors
-
-
-@dataclass
-class Halted:
-    """What :func:`halt_axes` did: where each stopped axis came to rest, and what failed."""
-
-    positions: dict[str, float]
-    errors: list[tuple[str, Exception]]
-
-
-def halt_axes(
-    controller: Controller,
-    axes: Iterable[str],
-    *,
-    stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-    poll_interval: float = 0.01,
-) -> Halted:
-    """Stop every axis in ``axes``, wait until they rest, and return where they stopped.
-
-    Carries on past failures like :func:`stop_axes`. An axis whose stop raised, that is still
-    moving ``stop_timeout`` seconds later, or whose state cannot be read is reported in
-    ``errors``; every other axis is in ``positions``. Blocking: call it through
-    ``asyncio.to_thread`` from async code.
-    """
-    order = list(axes)
-    errors = stop_axes(controller, order)
-    failed = {axis for axis, _ in errors}
-    waiting = [axis for axis in order if axis not in failed]
-    deadline = time.monotonic() + stop_timeout
-    rest: dict[str, float] = {}
-    while waiting:
-        moving = []
-        for axis in waiting:
-            try:
-                if controller.is_moving(axis):
-                    moving.append(axis)
-                else:
-                    rest[axis] = controller.position(axis)
-            except Exception as exc:
-                errors.append((axis, exc))
-        waiting = moving
-        if waiting and time.monotonic() >= deadline:
-            late = f"still moving {stop_timeout:g} s after stop"
-            errors.extend((axis, HardwareError(f"axis {axis!r} {late}")) for axis in waiting)
-            break
-        if waiting:
-            time.sleep(poll_interval)
-    return Halted({axis: rest[axis] for axis in order if axis in rest}, errors)
 
 
 async def scan(
