@@ -217,7 +217,7 @@ class Stage:
             ys.append(y)
             await self.ctx.progress(
                 low + (high - low) * index / points,
-                f"{stage}: {axis} point {index}/{points}",
+                f"{axis} point {index}/{points}",  # the console shows the stage beside it
                 stage,
                 {"axis": axis, "x": x, "y": y, "point": index, "points": points},
             )

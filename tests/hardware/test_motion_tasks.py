@@ -154,9 +154,13 @@ async def test_profile_measurement_returns_the_series_and_a_csv_download(
     task_id = await submit(
         client, "profile_measurement", axis="x", start=0.0, stop=240.0, points=25, speed=10_000.0
     )
-    end, prompts, _ = await run_confirming(server, hw, task_id)
+    end, prompts, progress = await run_confirming(server, hw, task_id)
     assert end["type"] == "task_completed", end
     assert len(prompts) == 1 and prompts[0]["details"]["scan"] == [0.0, 240.0]
+    # The console shows the stage beside the message: the message does not repeat it.
+    assert [(m["stage"], m["message"]) for m in progress] == [
+        ("measuring", f"x point {i}/25") for i in range(1, 26)
+    ]
     series = end["result"]["series"]
     assert series["x"] == [10.0 * i for i in range(25)] and len(series["y"]) == 25
     assert max(series["y"]) == series["y"][12]  # the peak at x=120
