@@ -187,3 +187,26 @@ async def test_the_default_speed_of_every_motion_task_is_valid_on_every_axis(
         r = await post(client, "profile_measurement", axis=axis, start=0.0, stop=1.0, points=11)
         assert r.status_code == 202, r.text
         await client.delete(f"/tasks/{r.json()['task_id']}")
+
+
+async def test_every_axis_parameter_is_marked_for_the_consoles_axis_select(
+    client: httpx.AsyncClient,
+) -> None:
+    types = {t["name"]: t for t in (await client.get("/task-types")).json()}
+    marked = {}
+    for name in ("axis_movement", "angle_adjustment", "focus_alignment", "flat_alignment"):
+        properties = types[name]["parameters_schema"]["properties"]
+        for field, schema in properties.items():
+            widget = schema.get("x-interlock-widget") or schema.get("items", {}).get(
+                "x-interlock-widget"
+            )
+            if widget is not None:
+                marked[(name, field)] = (widget, schema["type"])
+    assert marked == {
+        ("axis_movement", "axis"): ("axis", "string"),
+        ("angle_adjustment", "axes"): ("axis", "array"),
+        ("focus_alignment", "axis"): ("axis", "string"),
+        ("flat_alignment", "axes"): ("axis", "array"),
+    }
+    profile = types["profile_measurement"]["parameters_schema"]["properties"]
+    assert profile["axis"]["x-interlock-widget"] == "axis"

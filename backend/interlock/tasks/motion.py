@@ -15,7 +15,7 @@ are thread-safe: they only read their arguments and call controller methods, whi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
@@ -34,6 +34,13 @@ from ..hardware.resources import CONTROLLER, axis_resources
 from ..runtime import TaskContext
 from ..stage import Stage, controller_of
 from .registry import TaskRegistry
+
+WIDGET = "x-interlock-widget"
+"""JSON-schema key telling the console how to render a parameter; ``"axis"``: a select of the
+axes ``GET /hardware`` lists."""
+
+AxisId = Annotated[str, Field(json_schema_extra={WIDGET: "axis"})]
+"""An axis id parameter; its JSON schema carries ``"x-interlock-widget": "axis"``."""
 
 _UM, _DEG = UNIT_LIMITS["um"], UNIT_LIMITS["deg"]
 
@@ -76,7 +83,7 @@ def _speed_in(unit: str) -> Any:
 
 
 class AxisMovementParams(BaseModel):
-    axis: str = Field("x", description="Axis id, as GET /hardware lists them")
+    axis: AxisId = Field("x", description="Axis id, as GET /hardware lists them")
     mode: Literal["relative", "absolute"] = "relative"
     distance: float | None = Field(
         None,
@@ -103,7 +110,7 @@ class AxisMovementParams(BaseModel):
 
 
 class AngleAdjustmentParams(BaseModel):
-    axes: list[str] = Field(
+    axes: list[AxisId] = Field(
         default_factory=lambda: ["tx", "ty"],
         min_length=1,
         max_length=4,
@@ -122,7 +129,7 @@ class AngleAdjustmentParams(BaseModel):
 
 
 class FocusAlignmentParams(BaseModel):
-    axis: str = Field("z", description="The focus (optical) axis")
+    axis: AxisId = Field("z", description="The focus (optical) axis")
     start: float | None = Field(
         None,
         allow_inf_nan=False,
@@ -139,7 +146,7 @@ class FocusAlignmentParams(BaseModel):
 
 
 class FlatAlignmentParams(BaseModel):
-    axes: list[str] = Field(
+    axes: list[AxisId] = Field(
         default_factory=lambda: ["x", "y"],
         min_length=1,
         max_length=4,
@@ -157,7 +164,7 @@ class FlatAlignmentParams(BaseModel):
 
 
 class ProfileParams(BaseModel):
-    axis: str = Field("x", description="Axis id, as GET /hardware lists them")
+    axis: AxisId = Field("x", description="Axis id, as GET /hardware lists them")
     start: float = Field(allow_inf_nan=False, description="First position, in the axis unit")
     stop: float = Field(allow_inf_nan=False, description="Last position, in the axis unit")
     points: int = Field(101, ge=2, le=10_001, description="Points of the profile")
