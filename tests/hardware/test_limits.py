@@ -21,7 +21,7 @@ from interlock.hardware import (
 )
 from interlock.hardware.limits import MIN_SPEED_ANY_UNIT, check_step, check_width, speed_for
 from interlock.tasks import builtin_registry
-from interlock.tasks.motion import (
+from interlock.tasks.motion_params import (
     AxisMovementParams,
     ProfileParams,
     check_axis_movement,
