@@ -79,7 +79,11 @@ class StopExecutor(Executor):
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Let the workers finish what was submitted, then end them (join them if ``wait``)."""
+        """Let the workers finish what was submitted, then end them (join them if ``wait``).
+
+        Submitted stops are never dropped: ``cancel_futures`` is accepted for the
+        ``Executor`` interface and ignored.
+        """
         if not self._closed:
             self._closed = True
             for _ in self._threads:
