@@ -61,7 +61,7 @@ def stop_distance(history: list[dict[str, Any]], signalled_at: float) -> float:
         signalled_at - datetime.fromisoformat(last["ts"]).timestamp()
     )
     (stopped,) = [m["content"] for m in history if m["type"] == "stream"]
-    rest = float(stopped.removeprefix("Stopped x at ").removesuffix(" um."))
+    rest = float(stopped.removeprefix("Stopped x at ").removesuffix(" µm."))
     return rest - float(at_signal)
 
 
