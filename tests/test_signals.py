@@ -9,6 +9,7 @@ import signal
 import socket
 import sqlite3
 import time
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 
 from tests.hardware.support import answer, submit, until_moving
+from tests.support.faults import locked_database
 from tests.support.process import ServerProcess
 from tests.support.rawws import StalledTab
 from tests.support.ws import WS
@@ -72,17 +74,14 @@ async def test_sigterm_stops_the_axis_at_once_though_a_request_and_a_tab_stall(
     with ServerProcess(data, INTERLOCK_SHUTDOWN_TIMEOUT=str(SHUTDOWN_TIMEOUT)) as proc:
         async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
             task_id, ws = await start_long_move(proc, client)
-            request = stalled_request(proc.port)
             tab = StalledTab("127.0.0.1", proc.port, f"/ws/{task_id}")
-            await asyncio.sleep(0.2)  # a few progress messages to measure from
-            assert proc.proc is not None
-            signalled_at = time.time()
-            proc.proc.send_signal(signal.SIGTERM)
-            code = await asyncio.to_thread(proc.proc.wait, SHUTDOWN_TIMEOUT + 10)
-            left_after = time.time() - signalled_at
-            request.close()
-            tab.close()
-            await ws.close()
+            with closing(stalled_request(proc.port)), closing(tab), closing(ws.conn.transport):
+                await asyncio.sleep(0.2)  # a few progress messages to measure from
+                assert proc.proc is not None
+                signalled_at = time.time()
+                proc.proc.send_signal(signal.SIGTERM)
+                code = await asyncio.to_thread(proc.proc.wait, SHUTDOWN_TIMEOUT + 10)
+                left_after = time.time() - signalled_at
     assert code == 0, proc.output()
     # Bounded by the shutdown timeout although a request and a tab never finished.
     assert left_after < SHUTDOWN_TIMEOUT + 2, proc.output()
@@ -99,18 +98,12 @@ async def test_sigterm_with_a_locked_store_still_stops_and_exits_in_time(tmp_pat
     with ServerProcess(data, env=env) as proc:
         async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
             _task_id, ws = await start_long_move(proc, client)
-            locker = sqlite3.connect(data / "interlock.sqlite3", isolation_level=None)
-            locker.execute("BEGIN EXCLUSIVE")
-            try:
+            with locked_database(data / "interlock.sqlite3"), closing(ws.conn.transport):
                 assert proc.proc is not None
                 signalled_at = time.time()
                 proc.proc.send_signal(signal.SIGTERM)
                 code = await asyncio.to_thread(proc.proc.wait, SHUTDOWN_TIMEOUT + 10)
                 left_after = time.time() - signalled_at
-            finally:
-                locker.execute("ROLLBACK")
-                locker.close()
-            await ws.close()
     log = proc.output()
     assert code in (0, 1), log
     assert left_after < SHUTDOWN_TIMEOUT + 3, log
@@ -129,16 +122,15 @@ async def test_a_second_sigint_halts_and_exits_at_once(tmp_path: Path) -> None:
             r = await client.post("/tasks", json={"task_type": "stuck_thread"})
             assert r.status_code == 202, r.text
             _task_id, ws = await start_long_move(proc, client)
-            request = stalled_request(proc.port)  # keeps the graceful part waiting
-            assert proc.proc is not None
-            proc.proc.send_signal(signal.SIGINT)
-            await asyncio.to_thread(proc.wait_for_output, "SIGINT: stop commanded on axes")
-            forced_at = time.monotonic()
-            proc.proc.send_signal(signal.SIGINT)
-            code = await asyncio.to_thread(proc.proc.wait, 10)
-            took = time.monotonic() - forced_at
-            request.close()
-            await ws.close()
+            # The stalled request keeps the graceful part waiting.
+            with closing(stalled_request(proc.port)), closing(ws.conn.transport):
+                assert proc.proc is not None
+                proc.proc.send_signal(signal.SIGINT)
+                await asyncio.to_thread(proc.wait_for_output, "SIGINT: stop commanded on axes")
+                forced_at = time.monotonic()
+                proc.proc.send_signal(signal.SIGINT)
+                code = await asyncio.to_thread(proc.proc.wait, 10)
+                took = time.monotonic() - forced_at
     log = proc.output()
     assert code == 128 + signal.SIGINT, log
     assert "second SIGINT: stop commanded on axes" in log

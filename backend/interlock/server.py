@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import signal
@@ -57,6 +58,9 @@ class InterlockServer(uvicorn.Server):
         self.app = app
         self.settings = settings
         self.loop: asyncio.AbstractEventLoop | None = None
+        # Python may run a second signal's handler inside the first one's: count them with
+        # one atomic call instead of reading and then setting a flag.
+        self._signals = itertools.count()
 
     async def serve(self, sockets: list[Any] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
@@ -75,10 +79,10 @@ class InterlockServer(uvicorn.Server):
         yield
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.should_exit and sig == signal.SIGINT:
-            self.force_stop()
-        elif not self.should_exit:
+        if next(self._signals) == 0:
             self.begin_shutdown(signal.Signals(sig).name)
+        elif sig == signal.SIGINT:
+            self.force_stop()
         super().handle_exit(sig, frame)
 
     def begin_shutdown(self, cause: str) -> None:
