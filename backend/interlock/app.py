@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from . import __version__
 from .api import docs, hardware, health, poc, tasks, ws
+from .bodies import BodyGuard
 from .bus import EventBus, MemoryBus
 from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
@@ -117,6 +118,7 @@ def create_app(
     app.state.settings = settings
     app.state.manager = manager
     app.state.supervisor = supervisor
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(CapacityExceeded)
     async def _capacity(_request: Request, exc: CapacityExceeded) -> JSONResponse:

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest WebSocket message accepted (1009)."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="REST request bodies longer than this get 413 before they are parsed.",
+    )
     task_modules: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Modules with a register(registry) function that add task types.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -10,6 +9,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
 from .. import protocol as p
+from .. import strict_json
 from ..connections import TRY_AGAIN_LATER, Connection
 from ..exceptions import AnswerRejected, StoreError, TaskNotFound
 from ..forms import field_errors
@@ -142,16 +142,15 @@ async def handle(
 ) -> str | None:
     """Act on one client message; returns a reply for this connection only, if any."""
     try:
-        raw = json.loads(text)
-    except ValueError as exc:
+        raw = strict_json.loads(text)
+    except strict_json.InvalidJSON as exc:
         return _error("invalid_json", f"not valid JSON: {exc}")
-    except RecursionError:
-        return _error("invalid_json", "not valid JSON: nested too deeply")
-    if not isinstance(raw, dict) or raw.get("type") not in p.CLIENT_TYPES:
-        kind = raw.get("type") if isinstance(raw, dict) else None
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(kind, str) or kind not in p.CLIENT_TYPES:
+        shown = repr(kind) if len(repr(kind)) <= 40 else f"{type(kind).__name__}"
         return _error(
             "unknown_type",
-            f"unknown message type {kind!r}; expected one of {sorted(p.CLIENT_TYPES)}",
+            f"unknown message type {shown}; expected one of {sorted(p.CLIENT_TYPES)}",
         )
     try:
         msg = p.client_message_adapter.validate_python(raw)
