@@ -1,8 +1,10 @@
-"""Wire output: frames built once, one socket write per event-loop step, order kept."""
+"""Wire output: frames built once, one socket write per event-loop step, order kept; the fast
+path is on in ``interlock serve`` and falls back, with one warning, where uvicorn lacks it."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,24 @@ import httpx
 import pytest
 
 from interlock.frames import WireText, frame_of
-from interlock.wire import CoalescingTransport
+from interlock.wire import (
+    CoalescingTransport,
+    CoalescingWebSocketProtocol,
+    is_fast_path,
+    websocket_protocol,
+)
+from tests.support.process import ServerProcess
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
 from tests.support.ws import WS
+
+
+class OldUvicornProtocol(CoalescingWebSocketProtocol):
+    """Plays a uvicorn release whose protocol lacks an attribute the fast path builds on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.disconnected
 
 
 class RecordingTransport(asyncio.Transport):
@@ -109,3 +125,31 @@ async def test_a_plain_asgi_server_works_without_the_frames_extension(tmp_path: 
                 await ws.until("request_confirmation")
                 await ws.send({"type": "confirm", "value": True})
                 assert (await ws.until("task_completed"))["result"] == {"answer": True}
+
+
+def test_interlock_serve_runs_the_fast_path(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path / "data") as proc:
+        health = httpx.get(f"{proc.url}/health").json()
+        log = proc.output()
+    assert health["ws_fast_path"] is True, log
+    assert "WebSocket fast path: on" in log
+    assert "fast path off" not in log
+
+
+async def test_without_the_attributes_it_falls_back_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="interlock.wire"):
+        protocol = websocket_protocol(OldUvicornProtocol)
+        assert websocket_protocol(OldUvicornProtocol) is protocol
+    assert not is_fast_path(protocol)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "interlock.wire"]
+    assert len(warnings) == 1 and "lacks disconnected" in warnings[0], warnings
+    assert is_fast_path(websocket_protocol())
+    with run_server(tmp_path / "d", registry=make_registry(), ws=protocol) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            assert (await http.get("/health")).json()["ws_fast_path"] is False
+            r = await http.post("/tasks", json={"task_type": "chatty", "parameters": {}})
+            async with await WS.open(server.ws_url, r.json()["task_id"]) as ws:
+                done = await ws.until("task_completed")
+    assert done["result"]["lines"] == 10

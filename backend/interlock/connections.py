@@ -1,7 +1,11 @@
 """One WebSocket connection: a bounded outbox drained by its own sender task.
 
 A slow tab never delays the task or other tabs: ``deliver`` only enqueues the shared JSON
-text. A tab whose outbox fills up is closed with 1013 and reconnects with ``since``.
+text. A tab whose outbox overflows is unsubscribed at once and closed with 1013 (it
+reconnects with ``since``). Every close is bounded: a tab that has not taken its close frame
+within :data:`CLOSE_TIMEOUT` seconds (it stopped reading and its socket is full) is dropped,
+by aborting the TCP connection where the server offers that (``interlock.frames``), and in
+any case by ending the sender and ``receive``.
 """
 
 from __future__ import annotations
@@ -9,18 +13,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .frames import FRAMES_EXTENSION, FrameWrite, frame_of
+from .frames import FRAMES_EXTENSION, FrameAbort, FrameWrite, frame_of
 
 TRY_AGAIN_LATER = 1013
+ABNORMAL_CLOSURE = 1006
+#: Seconds a closing tab gets to take what is queued and the close frame.
+CLOSE_TIMEOUT = 2.0
 
 
 class Connection:
-    """A subscriber of a session's messages, bound to one WebSocket."""
+    """A subscriber of a session's messages, bound to one WebSocket.
 
-    def __init__(self, websocket: WebSocket, session_id: str, queue_size: int) -> None:
+    ``on_overflow(connection)`` is called once, from ``deliver``, when the outbox overflows:
+    it must unsubscribe the connection (it must not block)."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        session_id: str,
+        queue_size: int,
+        on_overflow: Callable[[Connection], None] | None = None,
+    ) -> None:
         self.websocket = websocket
         self.session_id = session_id
         self.id = uuid.uuid4().hex[:12]
@@ -28,10 +46,15 @@ class Connection:
         self.client = f"{client.host}:{client.port}" if client else None
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size)
         self._sender: asyncio.Task[None] | None = None
+        self._on_overflow = on_overflow
         self.close_code: int | None = None
         self.close_reason = "client too slow; reconnect with since"
+        #: Set when the connection was given up (its close timed out): stop receiving.
+        self.gone = asyncio.Event()
+        self._deadline: asyncio.TimerHandle | None = None
         extension = websocket.scope.get("extensions", {}).get(FRAMES_EXTENSION)
         self._write_frames: FrameWrite | None = extension["write"] if extension else None
+        self._abort: FrameAbort | None = extension.get("abort") if extension else None
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
@@ -42,14 +65,49 @@ class Connection:
         try:
             self._queue.put_nowait(data)
         except asyncio.QueueFull:
-            self.close_code = TRY_AGAIN_LATER
-            self._abort()
+            if self._on_overflow is not None:
+                self._on_overflow(self)
+            self._close(TRY_AGAIN_LATER, self.close_reason, drop_queued=True)
 
-    def _abort(self) -> None:
-        # Make room for the close marker; the tab replays what it missed after reconnecting.
-        while not self._queue.empty():
-            self._queue.get_nowait()
+    def _close(self, code: int, reason: str, *, drop_queued: bool) -> None:
+        """Queue the close marker and start the clock on it."""
+        self.close_code = code
+        self.close_reason = reason
+        # An overflowing tab drops what waits: it replays it after reconnecting.
+        if drop_queued or self._queue.full():
+            while not self._queue.empty():
+                self._queue.get_nowait()
         self._queue.put_nowait(None)
+        if self._deadline is None:
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.call_later(CLOSE_TIMEOUT, self._give_up)
+
+    def _give_up(self) -> None:
+        """The close was not done in time: the client stopped reading. Drop it.
+
+        Harmless when it was done (the abort is then a no-op), so it is never cancelled:
+        a close frame written is not a close frame read."""
+        if self._abort is not None:
+            self._abort()
+        if self._sender is not None:
+            self._sender.cancel()
+        self.gone.set()
+
+    async def receive(self) -> dict[str, Any]:
+        """The next ASGI event from the client, or a disconnect once the tab was given up."""
+        if self.gone.is_set():
+            return {"type": "websocket.disconnect", "code": ABNORMAL_CLOSURE}
+        receiving = asyncio.ensure_future(self.websocket.receive())
+        gone = asyncio.ensure_future(self.gone.wait())
+        try:
+            done, _ = await asyncio.wait({receiving, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not receiving.done():
+                receiving.cancel()
+        if receiving in done:
+            return dict(receiving.result())
+        return {"type": "websocket.disconnect", "code": ABNORMAL_CLOSURE}
 
     async def _send_loop(self) -> None:
         ws = self.websocket
@@ -91,12 +149,8 @@ class Connection:
                 await self._sender
 
     async def drain_and_close(self, code: int, reason: str = "") -> None:
-        """Send what is queued, then close with ``code`` and ``reason``."""
-        self.close_code = code
-        self.close_reason = reason
-        try:
-            self._queue.put_nowait(None)
-        except asyncio.QueueFull:
-            self._abort()
+        """Send what is queued, then close with ``code`` and ``reason`` (bounded in time)."""
+        self._close(code, reason, drop_queued=False)
         if self._sender is not None:
-            await self._sender
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender

@@ -10,10 +10,15 @@ import struct
 from collections.abc import Awaitable, Callable
 from typing import cast
 
+#: The ASGI extension a server offers in ``scope["extensions"]``: a dict with ``write`` and
+#: ``abort`` (see ``interlock.wire`` for uvicorn's). Without it tabs get plain ASGI sends.
 FRAMES_EXTENSION = "interlock.frames"
 
-#: ``write(frames) -> bool``: False once the connection is closing (nothing was written).
+#: ``write(frames) -> bool``: waits while the socket is full; False once the connection is
+#: closing (nothing was written).
 FrameWrite = Callable[[bytes], Awaitable[bool]]
+#: ``abort()``: drop the TCP connection now (a client that does not read its close frame).
+FrameAbort = Callable[[], None]
 
 
 class WireText(str):

@@ -375,6 +375,10 @@ class SessionManager:
     def subscribe(self, session: Session, subscriber: Subscriber) -> None:
         self.bus.subscribe(session.id, subscriber)
 
+    def unsubscribe(self, session: Session, subscriber: Subscriber) -> None:
+        """Stop delivering to ``subscriber`` (it is being closed; ``detach`` follows)."""
+        self.bus.unsubscribe(session.id, subscriber)
+
     def watchers(self, session_id: str) -> int:
         """Connections watching the session on this instance."""
         return self.bus.subscriber_count(session_id)

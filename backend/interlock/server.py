@@ -36,7 +36,7 @@ from . import datadir
 from .exceptions import DataDirError
 from .settings import Settings
 from .states import SHUTDOWN_REASON
-from .wire import CoalescingWebSocketProtocol
+from .wire import is_fast_path, websocket_protocol
 
 log = logging.getLogger("interlock.server")
 
@@ -145,7 +145,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: Any) -> uvicor
         "port": settings.port,
         "log_level": settings.log_level,
         "ws_max_size": settings.ws_max_message_bytes,
-        "ws": CoalescingWebSocketProtocol,
+        "ws": websocket_protocol(),
         "timeout_graceful_shutdown": settings.shutdown_timeout,
         **overrides,
     }
@@ -167,6 +167,10 @@ def serve(settings: Settings) -> None:
         raise SystemExit(str(exc)) from None
     try:
         app = create_app(settings)
-        InterlockServer(uvicorn_config(app, settings), app, settings).run()
+        protocol = websocket_protocol()
+        app.state.ws_fast_path = is_fast_path(protocol)
+        log.info("WebSocket fast path: %s", "on" if app.state.ws_fast_path else "off")
+        config = uvicorn_config(app, settings, ws=protocol)
+        InterlockServer(config, app, settings).run()
     finally:
         lock.release()

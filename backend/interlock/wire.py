@@ -1,27 +1,151 @@
-"""WebSocket output for uvicorn: frames built once, writes coalesced.
+"""WebSocket fast path for uvicorn: shared frames out, control frames bounded, hard closes.
 
-Two costs dominate fan-out and replay through plain ASGI: every tab serializes every frame
-again, and every frame is its own ``transport.write`` and so, on an idle socket, its own
-``send`` system call. ``CoalescingWebSocketProtocol`` removes both:
+``FramesWebSocketProtocol`` is uvicorn's sans-I/O WebSocket protocol plus:
 
-* Its transport buffers every write of one event-loop step and hands them to the socket in
-  one call at the end of the step. Order is kept and nothing waits longer than one step.
-* It offers the ASGI extension ``interlock.frames``: an awaitable ``write(frames)`` that
-  puts ready-made frame bytes on the connection. A session message becomes a frame once
-  (``frame_of``) and every tab writes the same bytes. These frames are not compressed (a
-  message may be sent uncompressed even where permessage-deflate was negotiated, RFC 7692).
+* The ASGI extension ``interlock.frames`` (see :mod:`interlock.frames`): ``write(frames)``
+  puts ready-made frame bytes on the connection, so a session message becomes a frame once
+  and every tab writes the same bytes; ``abort()`` drops a connection whose client stopped
+  reading, which no ASGI message can do.
+* Bounded control frames. uvicorn answers every PING with a PONG whether or not the client
+  reads them; a client that floods pings would grow the write buffer (and cost CPU) without
+  limit. Pings and pongs beyond :data:`PING_BURST` plus :data:`PING_RATE` per second, or more
+  than :data:`UNREAD_PONG_BYTES` of pongs queued while the client does not read, close the
+  connection with 1008; when even the close frame cannot be written, it is aborted.
 
-Other servers simply lack the extension; ``Connection`` then sends through ASGI.
+It builds on attributes of uvicorn's protocol that are not public API. ``fast_path_protocol``
+checks them once at start-up; if this uvicorn lacks any, the server runs on uvicorn's own
+protocol, tabs are fed through plain ASGI sends (slower fan-out, same messages) and one
+warning says so. ``GET /health`` reports which is in use (``ws_fast_path``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from typing import Any, cast
 
+import uvicorn
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 
 from .frames import FRAMES_EXTENSION
+
+log = logging.getLogger(__name__)
+
+POLICY_VIOLATION = 1008
+#: Control frames (ping/pong) a client may send at once, and per second after that.
+PING_BURST = 32
+PING_RATE = 8.0
+#: Pong bytes that may wait in the write buffer while the client does not read.
+UNREAD_PONG_BYTES = 16 * 1024
+#: Seconds a closing connection gets to write its close frame before it is aborted.
+CLOSE_DEADLINE = 2.0
+
+#: What this module uses of ``WebSocketsSansIOProtocol`` beyond ``asyncio.Protocol``.
+REQUIRED = (
+    "loop",
+    "transport",
+    "conn",
+    "queue",
+    "writable",
+    "disconnected",
+    "close_sent",
+    "handle_connect",
+    "handle_ping",
+    "handle_pong",
+)
+#: Flow control: ``writable`` is only ever cleared where uvicorn implements these.
+REQUIRED_OVERRIDES = ("pause_writing", "resume_writing")
+
+
+class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol with the fast path (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ping_tokens = float(PING_BURST)
+        self._ping_at = self.loop.time()
+        self._unread_pong_bytes = 0
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        extensions = getattr(self, "scope", {}).get("extensions")  # set in handle_connect
+        if not self.close_sent and extensions is not None:  # the handshake was not refused
+            extensions[FRAMES_EXTENSION] = {
+                "write": self.write_frames,
+                "abort": self.abort,
+            }
+
+    async def write_frames(self, frames: bytes) -> bool:
+        """Write ready-made frames after the app accepted; waits while the socket is full."""
+        await self.writable.wait()
+        if self.disconnected or self.close_sent or self.transport.is_closing():
+            return False
+        self.transport.write(frames)
+        return True
+
+    def abort(self) -> None:
+        """Drop the TCP connection now; the app gets ``websocket.disconnect`` (1006)."""
+        if not self.disconnected:
+            self.transport.abort()
+
+    # ------------------------------------------------------------------ control frames
+
+    def _control_frame_allowed(self) -> bool:
+        now = self.loop.time()
+        self._ping_tokens = min(PING_BURST, self._ping_tokens + (now - self._ping_at) * PING_RATE)
+        self._ping_at = now
+        self._ping_tokens -= 1
+        return self._ping_tokens >= 0
+
+    def handle_ping(self) -> None:
+        pongs = b"".join(self.conn.data_to_send())
+        if self.close_sent or self.transport.is_closing():
+            return  # closing: the pongs are dropped
+        if not self.writable.is_set():
+            self._unread_pong_bytes += len(pongs)
+        if not self._control_frame_allowed() or self._unread_pong_bytes > UNREAD_PONG_BYTES:
+            self.close_now(POLICY_VIOLATION, "too many pings")
+            return
+        self.transport.write(pongs)
+
+    def handle_pong(self, event: Any) -> None:
+        if not self._control_frame_allowed():
+            self.close_now(POLICY_VIOLATION, "too many pongs")
+            return
+        super().handle_pong(event)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._unread_pong_bytes = 0
+
+    # ------------------------------------------------------------------------ closing
+
+    def close_now(self, code: int, reason: str) -> None:
+        """Close from the server side without the app: the app gets ``websocket.disconnect``.
+
+        The close frame goes behind what is buffered and the TCP connection is closed after
+        it; when the client does not read (the buffer is full, or still not flushed after
+        :data:`CLOSE_DEADLINE` seconds) the connection is aborted instead."""
+        if self.transport.is_closing():
+            return
+        if not self.close_sent:
+            self.close_sent = True
+            self.conn.send_close(code, reason)
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        if not self.writable.is_set():
+            self.transport.abort()
+            return
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
+        self._deadline = self.loop.call_later(CLOSE_DEADLINE, self.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
 
 
 class CoalescingTransport(asyncio.Transport):
@@ -100,23 +224,57 @@ class CoalescingTransport(asyncio.Transport):
         return self._inner.get_protocol()
 
 
-class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol writing through a ``CoalescingTransport``."""
+class CoalescingWebSocketProtocol(FramesWebSocketProtocol):
+    """The fast path writing through a ``CoalescingTransport``: one ``send`` per loop step."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but quack the same.
         inner = cast(asyncio.Transport, transport)
         super().connection_made(CoalescingTransport(inner, self.loop))
 
-    def handle_connect(self, event: Any) -> None:
-        super().handle_connect(event)
-        if not self.close_sent:  # the handshake was not refused
-            self.scope["extensions"][FRAMES_EXTENSION] = {"write": self.write_frames}
 
-    async def write_frames(self, frames: bytes) -> bool:
-        """Write ready-made frames after the app accepted; waits while the socket is full."""
-        await self.writable.wait()
-        if self.disconnected or self.close_sent or self.transport.is_closing():
-            return False
-        self.transport.write(frames)
-        return True
+def _noop_app(scope: Any, receive: Any, send: Any) -> None:
+    raise NotImplementedError  # never called: the probe connection is never made
+
+
+def missing_capabilities(protocol: type[WebSocketsSansIOProtocol]) -> list[str]:
+    """The attributes :data:`REQUIRED` that an instance of ``protocol`` lacks."""
+    loop = asyncio.new_event_loop()
+    try:
+        config = uvicorn.Config(_noop_app, log_config=None, lifespan="off")
+        probe = protocol(config, ServerState(), {}, _loop=loop)
+    except Exception as exc:  # an __init__ from another uvicorn version
+        return [f"__init__ ({exc})"]
+    finally:
+        loop.close()
+    missing = [name for name in REQUIRED if not hasattr(probe, name)]
+    base_protocol = asyncio.Protocol
+    return missing + [
+        name
+        for name in REQUIRED_OVERRIDES
+        if getattr(WebSocketsSansIOProtocol, name) is getattr(base_protocol, name)
+    ]
+
+
+@functools.cache
+def websocket_protocol(
+    fast: type[FramesWebSocketProtocol] | None = None,
+) -> type[WebSocketsSansIOProtocol]:
+    """The ``ws=`` protocol class for uvicorn, decided once per process: ``fast`` (by default
+    the coalescing fast path) when this uvicorn has all it builds on, else uvicorn's own
+    sans-I/O protocol, with one warning."""
+    fast = fast or CoalescingWebSocketProtocol
+    missing = missing_capabilities(fast)
+    if missing:
+        log.warning(
+            "uvicorn %s lacks %s: WebSocket fast path off, tabs get plain ASGI sends",
+            uvicorn.__version__,
+            ", ".join(missing),
+        )
+        return WebSocketsSansIOProtocol
+    return fast
+
+
+def is_fast_path(protocol: Any) -> bool:
+    """Whether uvicorn's ``ws=`` setting ``protocol`` serves the frames extension."""
+    return isinstance(protocol, type) and issubclass(protocol, FramesWebSocketProtocol)

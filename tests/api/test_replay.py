@@ -117,7 +117,9 @@ async def test_slow_tab_is_closed_1013_and_fast_tab_unaffected(tmp_path: Path) -
                 assert done["result"]["lines"] == 1500
                 seqs = [m["seq"] for m in fast.received if "seq" in m]
                 assert seqs == list(range(1, len(seqs) + 1))
-            code, frames = await asyncio.to_thread(slow.read_until_close)
+            # Closed with 1013, or aborted if it did not take the close frame within seconds
+            # (tests/api/test_ws_limits.py covers both).
+            code = await asyncio.to_thread(slow.read_until_end)
             slow.close()
-    assert code == 1013
-    assert frames < 1500
+            assert server.call(server.manager.bus.subscriber_count, sid) == 0
+    assert code in {1013, None}

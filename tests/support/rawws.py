@@ -1,6 +1,7 @@
 """A WebSocket client that can stop reading: a plain socket with a tiny receive buffer.
 
-Used to play a tab that falls behind (a library client would keep buffering for us).
+Used to play a tab that falls behind, or one that floods pings without reading the pongs
+(a library client would keep buffering and answering for us).
 """
 
 from __future__ import annotations
@@ -55,6 +56,35 @@ class StalledTab:
                 (code,) = struct.unpack("!H", payload[:2])
                 return code, frames
             frames += 1
+
+    def read_until_end(self) -> int | None:
+        """Read frames until a close frame (its code) or the connection's end (None)."""
+        try:
+            code, _ = self.read_until_close()
+        except (EOFError, ConnectionResetError):
+            return None
+        return code
+
+    def send_frame(self, opcode: int, payload: bytes = b"") -> None:
+        """One masked client frame (payload under 126 bytes)."""
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
+
+    def flood_pings(self, count: int, payload: bytes = b"p" * 125) -> int:
+        """Send ``count`` pings without reading a byte; returns how many went out before the
+        server dropped the connection."""
+        mask = b"\0\0\0\0"  # a zero mask leaves the payload as it is
+        ping = bytes([0x89, 0x80 | len(payload)]) + mask + payload
+        batch = 512
+        sent = 0
+        try:
+            while sent < count:
+                self.sock.sendall(ping * batch)
+                sent += batch
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return sent
 
     def close(self) -> None:
         self.sock.close()

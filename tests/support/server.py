@@ -19,7 +19,7 @@ from interlock.manager import SessionManager
 from interlock.settings import Settings
 from interlock.store import Store
 from interlock.tasks import TaskRegistry
-from interlock.wire import CoalescingWebSocketProtocol
+from interlock.wire import is_fast_path, websocket_protocol
 
 
 @dataclass
@@ -76,7 +76,7 @@ def run_server(
     registry: TaskRegistry | None = None,
     services: dict[str, Any] | None = None,
     store: Store | None = None,
-    ws: Any = CoalescingWebSocketProtocol,
+    ws: Any = None,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
     """Start a server in a thread; stop it (gracefully) when the block ends."""
@@ -84,6 +84,8 @@ def run_server(
     host, port = sock.getsockname()
     settings = Settings(host=host, port=port, data_dir=data_dir, **overrides)
     app = create_app(settings, registry=registry, services=services, store=store)
+    ws = ws or websocket_protocol()
+    app.state.ws_fast_path = is_fast_path(ws)
     config = uvicorn.Config(
         app,
         log_level="warning",

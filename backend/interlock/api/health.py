@@ -13,9 +13,19 @@ from ..manager import SessionManager
 router = APIRouter(tags=["health"])
 
 
-def health_body(manager: SessionManager) -> tuple[int, dict[str, Any]]:
-    """``ok`` (200), or ``degraded`` (503) with the reason while the store refuses writes."""
-    body: dict[str, Any] = {"status": "ok", "service": "interlock", "version": __version__}
+def health_body(request: Request) -> tuple[int, dict[str, Any]]:
+    """``ok`` (200), or ``degraded`` (503) with the reason while the store refuses writes.
+
+    ``ws_fast_path`` says whether WebSockets use the fast path (``interlock.wire``)."""
+    manager: SessionManager = request.app.state.manager
+    # ws_fast_path: set by interlock.server when uvicorn runs interlock.wire's protocol.
+    fast = bool(getattr(request.app.state, "ws_fast_path", False))
+    body: dict[str, Any] = {
+        "status": "ok",
+        "service": "interlock",
+        "version": __version__,
+        "ws_fast_path": fast,
+    }
     reason = manager.health()
     if reason is None:
         return 200, body
@@ -23,7 +33,7 @@ def health_body(manager: SessionManager) -> tuple[int, dict[str, Any]]:
 
 
 def _health(request: Request) -> JSONResponse:
-    status, body = health_body(request.app.state.manager)
+    status, body = health_body(request)
     return JSONResponse(body, status_code=status)
 
 

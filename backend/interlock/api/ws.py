@@ -79,11 +79,16 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     except StoreError as exc:
         await _refuse(websocket, "store_unavailable", str(exc), TRY_AGAIN_LATER)
         return
-    conn = Connection(websocket, session_id, settings.ws_queue_size + settings.history_size + 2)
+    conn = Connection(
+        websocket,
+        session_id,
+        settings.ws_queue_size + settings.history_size + 2,
+        on_overflow=lambda c: manager.unsubscribe(session, c),
+    )
     attach(manager, session, conn, since)
     conn.start()
     try:
-        await _receive_loop(websocket, manager, session, conn, settings.ws_max_message_bytes)
+        await _receive_loop(manager, session, conn, settings.ws_max_message_bytes)
     finally:
         manager.detach(session, conn)
         await conn.aclose()
@@ -108,14 +113,13 @@ def attach(manager: SessionManager, session: Session, conn: Connection, since: i
 
 
 async def _receive_loop(
-    websocket: WebSocket,
     manager: SessionManager,
     session: Session,
     conn: Connection,
     max_bytes: int,
 ) -> None:
     while True:
-        event = await websocket.receive()
+        event = await conn.receive()
         if event["type"] == "websocket.disconnect":
             return
         text = event.get("text")
