@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 STATIC := backend/interlock/static/index.html
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test install install-test frontend chromium lint fmt bench types clean
+.PHONY: run test test-lowest-uvicorn install install-test frontend chromium lint fmt bench types clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -23,6 +23,22 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+# The WebSocket tests again on the lowest uvicorn pyproject.toml allows (interlock.wire uses
+# its protocol's internals), in a venv of its own; pip's cache keeps the rebuild quick.
+UVICORN_LOWEST := $(shell sed -n 's/.*"uvicorn\[standard\]>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+LOWEST_VENV := .venv-uvicorn-$(UVICORN_LOWEST)
+WS_TESTS := tests/api/test_ws_protocol.py tests/api/test_replay.py tests/test_wire.py \
+	tests/api/test_ws_limits.py tests/api/test_bad_input.py
+
+$(LOWEST_VENV)/.installed: pyproject.toml
+	python3 -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -e '.[test]' 'uvicorn[standard]==$(UVICORN_LOWEST)'
+	touch $@
+
+test-lowest-uvicorn: $(LOWEST_VENV)/.installed
+	$(LOWEST_VENV)/bin/python -c 'import uvicorn; assert uvicorn.__version__ == "$(UVICORN_LOWEST)"'
+	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(WS_TESTS)
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
@@ -49,6 +65,7 @@ chromium:
 test: install-test frontend chromium
 	$(MAKE) --no-print-directory lint
 	cd frontend && npm run --silent check:types && npm run --silent typecheck && npm test --silent
+	$(MAKE) --no-print-directory test-lowest-uvicorn
 	$(PY) -m pytest -q
 
 lint: install-test
@@ -68,7 +85,8 @@ types: install
 
 bench: install-test
 	$(PY) bench/fanout.py
+	$(PY) bench/ping_flood.py
 	$(PY) bench/stop_latency.py
 
 clean:
-	rm -rf $(VENV) backend/interlock/static frontend/node_modules data
+	rm -rf $(VENV) .venv-uvicorn-* backend/interlock/static frontend/node_modules data

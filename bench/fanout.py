@@ -10,6 +10,10 @@ Each server runs alone in a subprocess pinned to CPU 0 (clients on CPU 1). Print
 * 100 tabs reconnecting with 100 missed messages each: time to state_replay_complete
   (target: p99 <= 100 ms).
 
+Interlock runs three ways (an A/B of its WebSocket fast path, ``interlock.wire``): as
+served (shared frames, writes coalesced per loop step), shared frames without coalescing,
+and plain ASGI sends (the fallback where uvicorn lacks what the fast path needs).
+
 Usage: python bench/fanout.py [--messages N] [--tabs T]
 """
 
@@ -35,6 +39,12 @@ import httpx
 from websockets.asyncio.client import connect
 
 HERE = Path(__file__).resolve().parent
+#: Interlock's variants: bench name -> interlock_server.py --ws.
+INTERLOCK_KINDS = {
+    "interlock": "coalescing",
+    "interlock-no-coalescing": "frames",
+    "interlock-asgi": "asgi",
+}
 T = TypeVar("T")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -80,6 +90,8 @@ def server(kind: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         cmd = [
             sys.executable,
             str(HERE / "interlock_server.py"),
+            "--ws",
+            INTERLOCK_KINDS[kind],
             "--port",
             str(port),
             "--data-dir",
@@ -210,11 +222,8 @@ def main() -> None:
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
     results: dict[str, dict[str, float]] = {}
-    kinds = (
-        ("bare", run_bare),
-        ("bare-no-deflate", run_bare),
-        ("interlock", run_interlock),
-    )
+    kinds = [("bare", run_bare), ("bare-no-deflate", run_bare)]
+    kinds += [(kind, run_interlock) for kind in INTERLOCK_KINDS]
     for kind, runner in kinds:
         with server(kind) as (url, proc):
             cpu, wall = run(runner(url, proc.pid, args.tabs, args.messages))
@@ -232,6 +241,15 @@ def main() -> None:
                 results[kind]["replay_max_ms"] = lat[-1] * 1e3
     ilk = results["interlock"]
     print(json.dumps(results, indent=2))
+    base = results["bare-no-deflate"]
+    for kind in INTERLOCK_KINDS:
+        r = results[kind]
+        print(
+            f"{kind:>24} vs bare-no-deflate: CPU per delivery "
+            f"{r['us_per_delivery'] / base['us_per_delivery']:.2f}x, fan-out rate "
+            f"{r['fanout_rate'] / base['fanout_rate']:.2f}x, single-tab rate "
+            f"{r['single_rate'] / base['single_rate']:.2f}x"
+        )
     for name in ("bare", "bare-no-deflate"):
         bare = results[name]
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
 import uvicorn
@@ -12,7 +13,14 @@ from interlock.app import create_app
 from interlock.runtime import TaskContext
 from interlock.settings import Settings
 from interlock.tasks import builtin_registry
-from interlock.wire import CoalescingWebSocketProtocol
+from interlock.wire import CoalescingWebSocketProtocol, FramesWebSocketProtocol
+
+#: --ws: the fast path with write coalescing (the default), without it, or plain ASGI sends.
+PROTOCOLS: dict[str, type[asyncio.Protocol] | str] = {
+    "coalescing": CoalescingWebSocketProtocol,
+    "frames": FramesWebSocketProtocol,
+    "asgi": "websockets-sansio",
+}
 
 
 class StreamParams(BaseModel):
@@ -28,6 +36,7 @@ def main() -> None:
     # The bench clients share one core, so they read slower than the server writes; a deep
     # per-tab queue keeps them connected (the baseline instead slows its producer down).
     parser.add_argument("--ws-queue-size", type=int, default=1_000_000)
+    parser.add_argument("--ws", choices=PROTOCOLS, default="coalescing")
     args = parser.parse_args()
     registry = builtin_registry()
 
@@ -54,7 +63,7 @@ def main() -> None:
         port=args.port,
         log_level="warning",
         ws_max_size=settings.ws_max_message_bytes,
-        ws=CoalescingWebSocketProtocol,
+        ws=PROTOCOLS[args.ws],
     )
 
 

@@ -95,6 +95,8 @@ class Connection:
 
     async def receive(self) -> dict[str, Any]:
         """The next ASGI event from the client, or a disconnect once the tab was given up."""
+        if self._abort is not None:  # giving up aborts the connection: receive() ends then
+            return dict(await self.websocket.receive())
         if self.gone.is_set():
             return {"type": "websocket.disconnect", "code": ABNORMAL_CLOSURE}
         receiving = asyncio.ensure_future(self.websocket.receive())

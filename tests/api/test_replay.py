@@ -99,8 +99,10 @@ async def test_many_tabs_joining_while_streaming_all_see_everything(
 
 
 async def test_slow_tab_is_closed_1013_and_fast_tab_unaffected(tmp_path: Path) -> None:
+    # A queue of 128 x 16 KiB: the stalled tab overflows it (24 MB are sent), while the fast
+    # tab, which shares this process's CPU with the server, never falls that far behind.
     with run_server(
-        tmp_path / "d", registry=make_registry(), ws_queue_size=16, history_size=10
+        tmp_path / "d", registry=make_registry(), ws_queue_size=128, history_size=10
     ) as server:
         async with httpx.AsyncClient(base_url=server.url) as client:
             r = await client.post(
