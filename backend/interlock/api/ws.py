@@ -151,7 +151,7 @@ async def handle(
         return _error("invalid_json", f"not valid JSON: {exc}")
     kind = raw.get("type") if isinstance(raw, dict) else None
     if not isinstance(kind, str) or kind not in p.CLIENT_TYPES:
-        shown = repr(kind) if len(repr(kind)) <= 40 else f"{type(kind).__name__}"
+        shown = repr(kind) if len(repr(kind)) <= 40 else type(kind).__name__
         return _error(
             "unknown_type",
             f"unknown message type {shown}; expected one of {sorted(p.CLIENT_TYPES)}",
