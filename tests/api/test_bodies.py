@@ -89,7 +89,8 @@ async def test_strict_json_still_accepts_what_json_allows(
     sid = r.json()["task_id"]
     r = await client.post(
         f"/tasks/{sid}/answer",
-        content=b'{"values": {"name": "caf\\u00e9 \\ud83d\\ude00", "count": 2}}',
+        content=b'{"request_id": "r1", "values": '
+        b'{"name": "caf\\u00e9 \\ud83d\\ude00", "count": 2}}',
         headers={"content-type": "application/json"},
     )
     # The answer may arrive before the prompt is open; either way it is not a body error.
