@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from . import __version__
@@ -20,6 +22,7 @@ from .bodies import BodyGuard
 from .bus import EventBus, MemoryBus
 from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
+from .forms import error_message
 from .hardware import load_controller
 from .manager import SessionManager
 from .settings import Settings
@@ -136,6 +139,12 @@ def create_app(
             content={"detail": f"Store unavailable: {exc}", "code": "store_unavailable"},
             headers={"Retry-After": "1"},
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422, with messages as people should read them (no "Value error, ").
+        errors = [{**err, "msg": error_message(err)} for err in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
     for router in (health.router, tasks.router, poc.router, hardware.router, ws.router):
         app.include_router(router)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, EmailStr, ValidationError, create_model
+from pydantic_core import ErrorDetails
 
 from .exceptions import ValidationFailed
 from .protocol import InputField
@@ -27,12 +28,26 @@ FieldSpec = Mapping[str, Any] | InputField
 FormSpec = type[BaseModel] | Sequence[FieldSpec]
 
 
+#: What pydantic writes before the message of a ValueError / AssertionError a validator
+#: raised. People read these messages (the console shows them under the field), and the
+#: prefix only says which Python exception carried the text.
+_PYTHON_PREFIXES = {"value_error": "Value error, ", "assertion_error": "Assertion failed, "}
+
+
+def error_message(err: ErrorDetails | Mapping[str, Any]) -> str:
+    """A pydantic error's message as people should read it: without "Value error, "."""
+    msg = str(err["msg"])
+    prefix = _PYTHON_PREFIXES.get(str(err.get("type")))
+    return msg.removeprefix(prefix) if prefix else msg
+
+
 def field_errors(exc: ValidationError, *, strip: int = 0) -> list[dict[str, str]]:
-    """Pydantic errors as ``[{field, message}]``; ``strip`` drops leading ``loc`` parts."""
+    """Pydantic errors as ``[{field, message}]``; ``strip`` drops leading ``loc`` parts.
+    Messages are clean (see :func:`error_message`)."""
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"][strip:]]
-        out.append({"field": ".".join(loc) or "__root__", "message": err["msg"]})
+        out.append({"field": ".".join(loc) or "__root__", "message": error_message(err)})
     return out
 
 
