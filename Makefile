@@ -79,6 +79,7 @@ fmt: install-test
 
 types: install
 	$(PY) -m interlock.schema > frontend/src/lib/protocol.schema.json
+	$(PY) -m interlock.schema --openapi frontend/src/lib/openapi.json
 	cd frontend && npm run --silent gen:types
 	$(PY) -m interlock.schema --docs docs/protocol.md
 	$(PY) -m interlock.flags --docs README.md

@@ -1,6 +1,8 @@
-"""Export the wire protocol as one JSON Schema document (input of the TypeScript generator).
+"""Export the wire protocol as one JSON Schema document, and the REST API as its OpenAPI
+document: the inputs of the console's TypeScript generators.
 
-Run ``python -m interlock.schema`` to print it.
+``python -m interlock.schema`` prints the protocol schema; ``--openapi PATH`` writes the
+OpenAPI document; ``--docs PATH`` refreshes the message table of docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -87,10 +89,27 @@ def render_docs(text: str) -> str:
     return f"{head}{BEGIN}\n{message_table()}\n{END}{tail}"
 
 
+def openapi_schema() -> dict[str, Any]:
+    """The REST API's OpenAPI document, as ``GET /openapi.json`` serves it."""
+    from .app import create_app
+    from .store import MemoryStore
+
+    # Routes and models do not depend on settings or storage; a memory store opens nothing.
+    return create_app(store=MemoryStore()).openapi()
+
+
+def dump(document: dict[str, Any]) -> str:
+    """The committed text form of a generated JSON document (stable key order)."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--docs":
         path = Path(sys.argv[2])
         path.write_text(render_docs(path.read_text()))
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--openapi":
+        Path(sys.argv[2]).write_text(dump(openapi_schema()))
         return
     json.dump(protocol_schema(), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ..hardware import HardwareError
 from ..supervisor import MotionSupervisor
+from .views import Detail, HardwareView, StopFailed, StopReport
 
 router = APIRouter(tags=["hardware"])
 
@@ -21,16 +22,20 @@ def get_supervisor(request: Request) -> MotionSupervisor:
 Supervisor = Annotated[MotionSupervisor, Depends(get_supervisor)]
 
 
-@router.get("/hardware")
-async def hardware(supervisor: Supervisor) -> dict[str, Any]:
+@router.get("/hardware", responses={502: {"model": Detail}})
+async def hardware(supervisor: Supervisor) -> HardwareView:
     """The controller and every axis: position, motion, unit and soft limits."""
     try:
-        return await supervisor.describe()
+        return HardwareView.model_validate(await supervisor.describe())
     except HardwareError as exc:
         raise HTTPException(502, f"controller error: {exc}") from None
 
 
-@router.post("/hardware/stop", response_model=None)
+@router.post(
+    "/hardware/stop",
+    response_model=StopReport,
+    responses={502: {"model": StopFailed, "description": "Some axes did not accept the stop"}},
+)
 async def stop(supervisor: Supervisor) -> dict[str, Any] | JSONResponse:
     """Software stop: cancel every task holding axes, then stop every axis.
 

@@ -9,48 +9,56 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import __version__
 from ..manager import SessionManager
+from .views import Health
 
 router = APIRouter(tags=["health"])
 
 
-def health_body(request: Request) -> tuple[int, dict[str, Any]]:
-    """``ok`` (200), or ``degraded`` (503) with the reason while the store refuses writes.
-
-    ``ws_fast_path`` says whether WebSockets use the fast path (``interlock.wire``)."""
+def health_body(request: Request) -> tuple[int, Health]:
+    """``ok`` (200), or ``degraded`` (503) with the reason while the store refuses writes."""
     manager: SessionManager = request.app.state.manager
     # ws_fast_path: set by interlock.server when uvicorn runs interlock.wire's protocol.
     fast = bool(getattr(request.app.state, "ws_fast_path", False))
-    body: dict[str, Any] = {
-        "status": "ok",
-        "service": "interlock",
-        "version": __version__,
-        "ws_fast_path": fast,
-    }
     reason = manager.health()
     if reason is None:
-        return 200, body
-    return 503, {**body, "status": "degraded", "reason": f"store unavailable: {reason}"}
+        return 200, Health(version=__version__, ws_fast_path=fast)
+    return 503, Health(
+        status="degraded",
+        version=__version__,
+        ws_fast_path=fast,
+        reason=f"store unavailable: {reason}",
+    )
 
 
 def _health(request: Request) -> JSONResponse:
     status, body = health_body(request)
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 
 
-@router.get("/health", response_model=None)
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Health},
+    503: {"model": Health, "description": "Degraded: the store refuses writes"},
+}
+
+
+@router.get("/health", response_class=JSONResponse, responses=HEALTH_RESPONSES)
 async def health(request: Request) -> JSONResponse:
     """Readiness: 200 ``{"status": "ok"}``, or 503 ``{"status": "degraded", "reason"}``
     while the store fails (tasks cannot start and answers are refused meanwhile)."""
     return _health(request)
 
 
-@router.get("/api/health", response_model=None)
+@router.get("/api/health", response_class=JSONResponse, responses=HEALTH_RESPONSES)
 async def api_health(request: Request) -> JSONResponse:
     """Same as ``/health`` (the pipeline backend's route)."""
     return _health(request)
 
 
-@router.get("/", response_model=None)
+@router.get(
+    "/",
+    response_class=Response,
+    responses={200: {"model": Health, "content": {"text/html": {}}}},
+)
 async def root(request: Request) -> Response:
     """Browsers get the operator console; every other client gets the health JSON."""
     index = request.app.state.static_dir / "index.html"

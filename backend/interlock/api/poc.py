@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..exceptions import TaskNotFound
 from .deps import Manager
-from .tasks import cancelled_or_raise, submit
+from .tasks import SUBMIT_ERRORS, cancelled_or_raise, submit
+from .views import CancelledSession, CreatedTask, Detail, SessionInfo
 
 router = APIRouter(tags=["poc"])
 
@@ -22,7 +23,7 @@ class StartBody(BaseModel):
     queue: bool = False
 
 
-@router.post("/start-task", response_model=None)
+@router.post("/start-task", response_model=CreatedTask, responses=SUBMIT_ERRORS)
 async def start_task(
     manager: Manager, body: StartBody | None = None
 ) -> dict[str, Any] | JSONResponse:
@@ -31,7 +32,9 @@ async def start_task(
     return await submit(manager, body.task_type, body.parameters, body.queue)
 
 
-@router.post("/cancel-task/{session_id}")
+@router.post(
+    "/cancel-task/{session_id}", response_model=CancelledSession, responses={400: {"model": Detail}}
+)
 async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
     await cancelled_or_raise(manager, session_id)
     return {
@@ -42,25 +45,25 @@ async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
 
 
 @router.get("/session-info/{session_id}")
-async def session_info(session_id: str, manager: Manager) -> dict[str, Any]:
+async def session_info(session_id: str, manager: Manager) -> SessionInfo:
     """Connection and history facts about a session (for debugging clients)."""
     try:
         session = await manager.get(session_id)
     except TaskNotFound:
-        return {
-            "session_id": session_id,
-            "is_connected": False,
-            "connections": 0,
-            "saved_state_messages": 0,
-            "task_exists": False,
-            "status": None,
-        }
+        return SessionInfo(
+            session_id=session_id,
+            is_connected=False,
+            connections=0,
+            saved_state_messages=0,
+            task_exists=False,
+            status=None,
+        )
     count = manager.watchers(session_id)
-    return {
-        "session_id": session_id,
-        "is_connected": count > 0,
-        "connections": count,
-        "saved_state_messages": len(session.history),
-        "task_exists": True,
-        "status": session.status.value,
-    }
+    return SessionInfo(
+        session_id=session_id,
+        is_connected=count > 0,
+        connections=count,
+        saved_state_messages=len(session.history),
+        task_exists=True,
+        status=session.status,
+    )

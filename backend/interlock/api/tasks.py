@@ -13,11 +13,27 @@ from ..exceptions import AnswerRejected, InvalidParameters, TaskNotFound, Unknow
 from ..manager import CancelOutcome
 from ..states import TaskStatus
 from .deps import Manager
-from .views import session_view, task_view
+from .views import (
+    AnswerAccepted,
+    AnswerRefused,
+    CancelledTask,
+    CreatedTask,
+    Detail,
+    RequestView,
+    TaskTypeView,
+    TaskView,
+    session_view,
+    task_view,
+)
 
 router = APIRouter(tags=["tasks"])
 
 CANNOT_CANCEL = "Task cannot be cancelled (not found or already completed)"
+#: Error responses of the routes that create a task, as the OpenAPI document states them.
+SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": Detail, "description": "No slot or resource is free (and not queued)"}
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Detail}}
 
 
 class TaskCreate(BaseModel):
@@ -82,12 +98,12 @@ async def submit(
 
 
 @router.get("/task-types")
-async def task_types(manager: Manager) -> list[dict[str, Any]]:
-    """Every task type: name, description and the JSON Schema of its parameters."""
-    return [t.describe() for t in manager.registry]
+async def task_types(manager: Manager) -> list[TaskTypeView]:
+    """Every task type: name, title, description and the JSON Schema of its parameters."""
+    return [TaskTypeView.of(t) for t in manager.registry]
 
 
-@router.post("/tasks", status_code=202, response_model=None)
+@router.post("/tasks", status_code=202, response_model=CreatedTask, responses=SUBMIT_ERRORS)
 async def create_task(body: TaskCreate, manager: Manager) -> dict[str, Any] | JSONResponse:
     """Submit a task. 409 when no slot or resource is free (unless ``queue`` is true)."""
     return await submit(manager, body.task_type, body.parameters, body.queue)
@@ -98,7 +114,7 @@ async def list_tasks(
     manager: Manager,
     status: TaskStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+) -> list[TaskView]:
     """Tasks, newest first."""
     records = await manager.list_records(status.value if status else None, limit)
     out = []
@@ -109,14 +125,14 @@ async def list_tasks(
 
 
 @router.get("/tasks/current/info")
-async def current_task(manager: Manager) -> dict[str, Any] | None:
+async def current_task(manager: Manager) -> TaskView | None:
     """The active (running or waiting) task, or null."""
     session = manager.current()
     return session_view(session, manager) if session else None
 
 
-@router.get("/tasks/{task_id}")
-async def get_task(task_id: str, manager: Manager) -> dict[str, Any]:
+@router.get("/tasks/{task_id}", responses=NOT_FOUND)
+async def get_task(task_id: str, manager: Manager) -> TaskView:
     try:
         session = await manager.get(task_id)
     except TaskNotFound:
@@ -134,14 +150,25 @@ async def cancelled_or_raise(manager: Manager, task_id: str) -> None:
         raise HTTPException(504, f"Task did not stop within {manager.settings.cancel_timeout:g} s")
 
 
-@router.delete("/tasks/{task_id}")
+@router.delete(
+    "/tasks/{task_id}",
+    response_model=CancelledTask,
+    responses={400: {"model": Detail}, 504: {"model": Detail}},
+)
 async def cancel_task(task_id: str, manager: Manager) -> dict[str, Any]:
     """Cancel a queued, running or waiting task; answers once it has ended."""
     await cancelled_or_raise(manager, task_id)
     return {"task_id": task_id, "status": "cancelled", "message": "Task cancelled successfully"}
 
 
-@router.post("/tasks/{task_id}/answer", response_model=None)
+@router.post(
+    "/tasks/{task_id}/answer",
+    response_model=AnswerAccepted,
+    responses={
+        **NOT_FOUND,
+        409: {"model": AnswerRefused, "description": "Already answered, stale, or none open"},
+    },
+)
 async def answer(
     task_id: str, body: AnswerBody, request: Request, manager: Manager
 ) -> dict[str, Any] | JSONResponse:
@@ -163,31 +190,21 @@ async def answer(
     return {"task_id": task_id, "request_id": rid, "status": "answered"}
 
 
-@router.get("/tasks/{task_id}/requests")
-async def requests(task_id: str, manager: Manager) -> list[dict[str, Any]]:
+@router.get("/tasks/{task_id}/requests", responses=NOT_FOUND)
+async def requests(task_id: str, manager: Manager) -> list[RequestView]:
     """The audit trail: every request of the task, what it asked, the answer, who gave it."""
     try:
         records = await manager.requests(task_id)
     except TaskNotFound:
         raise HTTPException(404, f"Task not found: {task_id}") from None
-    return [
-        {
-            "request_id": r.request_id,
-            "seq": r.seq,
-            "kind": r.kind,
-            "prompt": r.prompt,
-            "details": r.payload.get("details"),
-            "request": r.payload,
-            "status": r.status,
-            "answer": r.answer,
-            "answered_by": r.answered_by,
-            "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None,
-        }
-        for r in records
-    ]
+    return [RequestView.of(r) for r in records]
 
 
-@router.get("/tasks/{task_id}/artifacts/{name}")
+@router.get(
+    "/tasks/{task_id}/artifacts/{name}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}, **NOT_FOUND},
+)
 async def artifact(task_id: str, name: str, manager: Manager) -> Response:
     """Download a file the task produced."""
     found = await manager.artifact(task_id, name)

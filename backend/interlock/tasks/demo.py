@@ -82,18 +82,20 @@ async def interactive_demo(ctx: TaskContext[InteractiveParams]) -> dict[str, Any
 
 
 def register(registry: TaskRegistry) -> None:
-    for name, duration, steps in (
-        ("dummy_short", 5.0, 5),
-        ("dummy_long", 30.0, 10),
-        ("dummy_very_long", 120.0, 20),
+    for name, title, duration, steps in (
+        ("dummy_short", "Dummy task (short)", 5.0, 5),
+        ("dummy_long", "Dummy task (long)", 30.0, 10),
+        ("dummy_very_long", "Dummy task (very long)", 120.0, 20),
     ):
         registry.task(
             name,
             params=_dummy_params(name, duration, steps),
+            title=title,
             description=f"Runs ~{duration:g} s in {steps} steps (duration/steps override)",
         )(run_dummy)
     registry.task(
         "interactive_demo",
         params=InteractiveParams,
+        title="Interactive e-mail demo",
         description="Streams, asks for an e-mail form, retries failed sends, confirms, sends",
     )(interactive_demo)

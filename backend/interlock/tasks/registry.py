@@ -27,6 +27,12 @@ class NoParameters(BaseModel):
     """For tasks that take no parameters."""
 
 
+def default_title(name: str) -> str:
+    """A task type's title when it gives none: ``axis_movement`` -> ``Axis movement``."""
+    words = name.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 @dataclass(frozen=True)
 class TaskType:
     """One registered kind of task."""
@@ -35,6 +41,9 @@ class TaskType:
     fn: TaskFn
     params: type[BaseModel]
     description: str = ""
+    #: What people read (the console, GET /task-types); ``name`` is what programs send.
+    #: Empty means derived from the name (``axis_movement`` -> ``Axis movement``).
+    title: str = ""
     timeout: float | None = None
     #: Resources the task holds while it runs (e.g. ``axis:x``, ``controller``). Two
     #: running tasks never share one.
@@ -42,6 +51,10 @@ class TaskType:
     #: Extra validation that needs the app's services (e.g. soft limits of the controller):
     #: ``check(params, services)`` raises InvalidParameters. Runs before capacity checks.
     check: Callable[[BaseModel, dict[str, Any]], None] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            object.__setattr__(self, "title", default_title(self.name))
 
     def validate(self, raw: dict[str, Any] | None) -> BaseModel:
         """The parameters with defaults merged; unknown names are errors, not silently
@@ -66,6 +79,7 @@ class TaskType:
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "title": self.title,
             "description": self.description,
             "parameters_schema": self.params.model_json_schema(),
             "timeout": self.timeout,
@@ -90,12 +104,16 @@ class TaskRegistry:
         name: str,
         *,
         params: type[BaseModel] = NoParameters,
+        title: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
         resources: Callable[[Any], Iterable[str]] | None = None,
         check: Callable[[Any, dict[str, Any]], None] | None = None,
     ) -> Callable[[F], F]:
-        """Decorator: register ``async def fn(ctx)`` as task type ``name``."""
+        """Decorator: register ``async def fn(ctx)`` as task type ``name``.
+
+        ``title`` is the human name the console shows (default: derived from ``name``).
+        """
 
         def register(fn: F) -> F:
             res = resources
@@ -104,6 +122,7 @@ class TaskRegistry:
                     name=name,
                     fn=fn,
                     params=params,
+                    title=title or "",
                     description=description or (fn.__doc__ or "").strip().split("\n")[0],
                     timeout=timeout,
                     resources=(lambda p: frozenset(res(p))) if res else (lambda _p: frozenset()),
