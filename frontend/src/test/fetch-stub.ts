@@ -4,6 +4,8 @@
  */
 import { vi } from "vitest";
 
+import type { Task } from "../lib/api-types";
+
 export interface StubRequest {
   method: string;
   path: string;
@@ -48,11 +50,31 @@ export function stubFetch(routes: Record<string, Handler>) {
   return { calls, fetchMock };
 }
 
-export function task(overrides: Record<string, unknown> = {}) {
+type PendingConfirmation = Extract<NonNullable<Task["pending_request"]>, { type: "request_confirmation" }>;
+
+/** An open confirmation as a task's `pending_request` holds it. */
+export function pendingConfirmation(request_id: string, prompt: string, extra: Partial<PendingConfirmation> = {}): PendingConfirmation {
+  return {
+    type: "request_confirmation",
+    request_id,
+    prompt,
+    kind: "confirm",
+    details: null,
+    timeout: null,
+    default: false,
+    seq: 1,
+    ts: "2024-01-01T10:00:00+00:00",
+    ...extra,
+  };
+}
+
+/** A task as the REST API returns it (typed by the generated types, so it cannot drift). */
+export function task(overrides: Partial<Task> = {}): Task {
   return {
     task_id: "s1",
     session_id: "s1",
     task_type: "interactive_demo",
+    task_title: "Interactive e-mail demo",
     parameters: {},
     status: "running",
     progress: 0,
@@ -64,6 +86,8 @@ export function task(overrides: Record<string, unknown> = {}) {
     result: null,
     error: null,
     pending_request: null,
+    queue_position: null,
+    last_seq: 0,
     artifacts: [],
     ...overrides,
   };

@@ -1,19 +1,7 @@
 import { api } from "../../../lib/api-client";
+import type { HardwareState } from "../../../lib/api-types";
 
-export interface AxisState {
-  id: string;
-  name: string;
-  unit: string;
-  position: number;
-  moving: boolean;
-  min: number;
-  max: number;
-}
-
-export interface HardwareState {
-  controller: string;
-  axes: AxisState[];
-}
+export type { AxisState, HardwareState } from "../../../lib/api-types";
 
 export function getHardware(signal?: AbortSignal): Promise<HardwareState> {
   return api.get<HardwareState>("/hardware", signal);

@@ -1,19 +1,9 @@
 import { api, type ApiError } from "../../../lib/api-client";
+import type { CreatedTask } from "../../../lib/api-types";
+import type { components } from "../../../lib/openapi";
 
-export interface CreateTaskBody {
-  task_type: string;
-  parameters: Record<string, unknown>;
-  queue?: boolean;
-}
-
-export interface CreatedTask {
-  task_id: string;
-  session_id: string;
-  status: string;
-  message: string | null;
-  status_url: string;
-  ws_url: string;
-}
+export type { CreatedTask } from "../../../lib/api-types";
+export type CreateTaskBody = components["schemas"]["TaskCreate"];
 
 export function createTask(body: CreateTaskBody): Promise<CreatedTask> {
   return api.post<CreatedTask>("/tasks", body);

@@ -1,11 +1,7 @@
 import { api } from "../../../lib/api-client";
+import type { TaskType } from "../../../lib/api-types";
 
-export interface TaskType {
-  name: string;
-  description: string;
-  /** JSON Schema of the task's pydantic parameter model. */
-  parameters_schema: Record<string, unknown>;
-}
+export type { TaskType } from "../../../lib/api-types";
 
 export function getTaskTypes(signal?: AbortSignal): Promise<TaskType[]> {
   return api.get<TaskType[]>("/task-types", signal);

@@ -1,6 +1,5 @@
 import { api } from "../../../lib/api-client";
-import type { Task } from "../../../lib/api-types";
-import type { TaskStatus } from "../../../lib/messages";
+import type { Task, TaskStatus } from "../../../lib/api-types";
 
 export function listTasks(options: { status?: TaskStatus | ""; limit?: number }, signal?: AbortSignal): Promise<Task[]> {
   const query = new URLSearchParams();
