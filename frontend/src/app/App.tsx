@@ -1,5 +1,6 @@
 import { BrowserRouter, Link, Route, Routes } from "react-router-dom";
 
+import { OperatorAlerts } from "../features/alerts";
 import { DashboardPage } from "./routes/DashboardPage";
 import { NotFoundPage } from "./routes/NotFoundPage";
 import { SessionPage } from "./routes/SessionPage";
@@ -12,6 +13,7 @@ export function AppRoutes() {
           Interlock
         </Link>
         <span className="muted">operator console</span>
+        <OperatorAlerts />
       </header>
       <main>
         <Routes>

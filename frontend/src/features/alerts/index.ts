@@ -1,0 +1,1 @@
+export { OperatorAlerts } from "./components/OperatorAlerts";
