@@ -106,3 +106,32 @@ describe("fieldsFromRequest", () => {
     expect(initialValues(fields)).toEqual({ subject: "", to_address: "", count: "3" });
   });
 });
+
+describe("axis fields", () => {
+  // pydantic's output for `axis: str`, `focus: str | None` and `axes: list[str]` marked with
+  // json_schema_extra={"x-interlock-widget": "axis"} (on the items of the list).
+  const fields = fieldsFromSchema({
+    type: "object",
+    properties: {
+      axis: { title: "Axis", type: "string", default: "x", "x-interlock-widget": "axis" },
+      focus: { anyOf: [{ type: "string" }, { type: "null" }], default: null, title: "Focus", "x-interlock-widget": "axis" },
+      axes: { title: "Axes", type: "array", items: { type: "string", "x-interlock-widget": "axis" }, default: ["tx", "ty"] },
+      note: { title: "Note", type: "string" },
+      other: { title: "Other", type: "string", "x-interlock-widget": "slider" },
+    },
+  });
+  const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
+
+  it("are marked by the server's x-interlock-widget key, on the field or on a list's items", () => {
+    expect(byName.axis).toMatchObject({ kind: "text", widget: "axis" });
+    expect(byName.focus).toMatchObject({ kind: "text", widget: "axis", required: false });
+    expect(byName.axes).toMatchObject({ kind: "list", widget: "axis" });
+    expect(byName.note!.widget).toBeUndefined();
+    expect(byName.other!.widget).toBeUndefined();
+  });
+
+  it("send ids, and a list of ids", () => {
+    const values = { ...initialValues(fields), axes: "tx, ty" };
+    expect(toPayload(fields, values)).toEqual({ axis: "x", axes: ["tx", "ty"] });
+  });
+});

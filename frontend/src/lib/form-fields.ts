@@ -6,6 +6,9 @@
 
 export type FieldKind = "text" | "email" | "number" | "integer" | "boolean" | "enum" | "list" | "json";
 
+/** The JSON Schema key with which the server marks a field (or a list's items) as an axis id. */
+export const WIDGET_KEY = "x-interlock-widget";
+
 export interface FieldSpec {
   name: string;
   label: string;
@@ -19,6 +22,9 @@ export interface FieldSpec {
   hasDefault: boolean;
   minimum?: number;
   maximum?: number;
+  /** `axis`: the value is an axis id (a `text`) or a list of them (a `list`), offered as a
+   *  select of the controller's axes. */
+  widget?: "axis";
 }
 
 /** What the inputs hold: text for most kinds, a flag for checkboxes. */
@@ -95,6 +101,13 @@ export function humanize(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** `axis` when the server marked the field, or the items of a list field, as an axis id. */
+function widgetOf(node: Schema, root: Schema): FieldSpec["widget"] {
+  if (node[WIDGET_KEY] === "axis") return "axis";
+  if (node.type === "array" && isSchema(node.items) && nonNull(node.items, root)[WIDGET_KEY] === "axis") return "axis";
+  return undefined;
+}
+
 function numberOr(value: unknown): number | undefined {
   return typeof value === "number" ? value : undefined;
 }
@@ -116,6 +129,8 @@ function specFor(name: string, property: Schema, root: Schema, required: boolean
   const maximum = numberOr(node.maximum) ?? numberOr(node.exclusiveMaximum);
   if (minimum !== undefined) spec.minimum = minimum;
   if (maximum !== undefined) spec.maximum = maximum;
+  const widget = widgetOf(node, root);
+  if (widget && (spec.kind === "text" || spec.kind === "list")) spec.widget = widget;
   return spec;
 }
 

@@ -93,7 +93,11 @@ export const frames = {
   stream(content: string, seq = nextSeq++) {
     return { type: "stream", content, seq, ts };
   },
-  progress(progress: number, extra: Partial<{ message: string | null; stage: string | null }> = {}, seq = nextSeq++) {
+  progress(
+    progress: number,
+    extra: Partial<{ message: string | null; stage: string | null; details: Record<string, unknown> | null }> = {},
+    seq = nextSeq++,
+  ) {
     return { type: "progress", progress, message: null, stage: null, details: null, seq, ts, ...extra };
   },
   status(status: string, seq = nextSeq++) {

@@ -14,13 +14,13 @@ const hardware = {
 };
 
 describe("HardwarePanel", () => {
-  it("shows each axis with position, motion and limits", async () => {
+  it("shows each axis with position, motion and limits, in µm", async () => {
     stubFetch({ "GET /hardware": hardware });
     render(<HardwarePanel />);
     const x = await screen.findByRole("row", { name: /axis x/ });
-    expect(within(x).getByText("12.5 um")).toBeInTheDocument();
+    expect(within(x).getByText("12.5 µm")).toBeInTheDocument();
     expect(within(x).getByText("moving")).toBeInTheDocument();
-    expect(within(x).getByText("-5000 … 5000 um")).toBeInTheDocument();
+    expect(within(x).getByText("-5000 … 5000 µm")).toBeInTheDocument();
     expect(within(x).getByText("X (lateral)")).toBeInTheDocument();
     expect(within(screen.getByRole("row", { name: /axis y/ })).getByText("idle")).toBeInTheDocument();
     expect(screen.getByText("controller: simulated")).toBeInTheDocument();

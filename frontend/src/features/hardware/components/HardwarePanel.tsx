@@ -2,6 +2,8 @@ import { useState } from "react";
 
 import { formatValue } from "../../../components/DetailsTable";
 import { errorMessage } from "../../../lib/api-client";
+import { formatDateTime } from "../../../lib/dates";
+import { unitLabel } from "../../../lib/units";
 import { usePolling } from "../../../lib/use-polling";
 import { getHardware, stopAllAxes, type AxisState } from "../api/hardware";
 
@@ -21,7 +23,7 @@ export function HardwarePanel({ intervalMs = 500 }: { intervalMs?: number }) {
     setStopping(true);
     try {
       await stopAllAxes();
-      setStopState({ tone: "ok", text: `Stop sent at ${new Date().toLocaleTimeString()}.` });
+      setStopState({ tone: "ok", text: `Stop sent at ${formatDateTime(new Date().toISOString())}.` });
       refresh();
     } catch (err) {
       setStopState({ tone: "error", text: `Stop failed: ${errorMessage(err)}` });
@@ -59,13 +61,13 @@ export function HardwarePanel({ intervalMs = 500 }: { intervalMs?: number }) {
                 </th>
                 <td className="num">
                   <span className="position">
-                    {formatValue(axis.position)} {axis.unit}
+                    {formatValue(axis.position)} {unitLabel(axis.unit)}
                   </span>
                   <span className="limit-gauge" aria-hidden="true">
                     <span style={{ left: `${fraction(axis) * 100}%` }} />
                   </span>
                   <span className="limits">
-                    {formatValue(axis.min)} … {formatValue(axis.max)} {axis.unit}
+                    {formatValue(axis.min)} … {formatValue(axis.max)} {unitLabel(axis.unit)}
                   </span>
                 </td>
                 <td>

@@ -1,6 +1,9 @@
 import { formatValue } from "../../../components/DetailsTable";
 import { errorMessage } from "../../../lib/api-client";
+import { formatDateTime } from "../../../lib/dates";
+import { withUnits } from "../../../lib/units";
 import type { RequestAnswerer, TaskRequest } from "../api/task";
+import { clientHost, timedOutText } from "../hooks/session-state";
 
 function yesNo(value: unknown): string {
   return value ? "Yes" : "No";
@@ -14,7 +17,10 @@ function formatAnswer(answer: TaskRequest["answer"]): string {
   return entries.map(([key, value]) => `${key}: ${formatValue(value)}`).join("; ");
 }
 
-/** "Yes", "No", the submitted values, "timed out (default No)", "cancelled", "open". */
+/**
+ * "Yes", "No" (a decline), the submitted values, "timed out — default No used" (a
+ * confirmation nobody answered), "timed out" (a form), "cancelled", "open".
+ */
 export function describeOutcome(request: TaskRequest): string {
   switch (request.status) {
     case "open":
@@ -22,29 +28,26 @@ export function describeOutcome(request: TaskRequest): string {
     case "cancelled":
       return "cancelled";
     case "timeout":
-      return request.answer === null ? "timed out" : `timed out (default ${formatAnswer(request.answer)})`;
+      return timedOutText(request.kind === "input" ? null : request.answer === true);
     case "answered":
       return formatAnswer(request.answer);
   }
 }
 
-/** "127.0.0.1:54321 via websocket", "server" for what the server decided itself. */
+/** "127.0.0.1 via websocket", "alice (10.0.0.7) via http", "server" for the server's own
+ *  decisions. The client's port is left out: it is a new ephemeral one per connection. */
 export function describeWho(by: RequestAnswerer | null): string {
   if (!by) return "—";
   if (by.via === "server") return "server";
-  const who = by.user ? (by.client ? `${by.user} (${by.client})` : by.user) : by.client ?? by.connection_id ?? "unknown";
+  const host = by.client ? clientHost(by.client) : null;
+  const who = by.user ? (host ? `${by.user} (${host})` : by.user) : host ?? by.connection_id ?? "unknown";
   return `${who} via ${by.via}`;
 }
 
 function When({ iso }: { iso: string | null }) {
   if (!iso) return <>—</>;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return <>{iso}</>;
-  return (
-    <time dateTime={iso} title={date.toLocaleString()}>
-      {date.toLocaleTimeString()}
-    </time>
-  );
+  const text = formatDateTime(iso);
+  return text === iso ? <>{iso}</> : <time dateTime={iso}>{text}</time>;
 }
 
 /** Who answered what: every request of the task with its outcome, who and when. */
@@ -68,7 +71,7 @@ export function AnswersTable({ requests, error }: { requests: TaskRequest[] | un
           <tbody>
             {requests.map((request) => (
               <tr key={request.request_id}>
-                <td>{request.prompt}</td>
+                <td>{withUnits(request.prompt)}</td>
                 <td>{request.kind}</td>
                 <td>{describeOutcome(request)}</td>
                 <td>{describeWho(request.answered_by)}</td>

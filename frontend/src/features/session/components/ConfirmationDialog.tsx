@@ -1,7 +1,10 @@
 import { useId, useLayoutEffect, useMemo, useRef } from "react";
 
 import { DetailsTable } from "../../../components/DetailsTable";
+import type { AxisOption } from "../../../lib/axes";
+import { isTypingElsewhere } from "../../../lib/focus";
 import type { RequestConfirmation } from "../../../lib/messages";
+import { quantityUnit, withUnits } from "../../../lib/units";
 import { Countdown, requestDeadline } from "./Countdown";
 
 export interface ConfirmationDialogProps {
@@ -10,6 +13,8 @@ export interface ConfirmationDialogProps {
   /** An answer is on its way (or answering is impossible right now). */
   busy: boolean;
   disabledReason?: string | null;
+  /** The controller's axes, for the units of the details (when they do not say). */
+  axes?: AxisOption[];
 }
 
 const KIND_TITLE: Record<RequestConfirmation["kind"], string> = {
@@ -20,10 +25,12 @@ const KIND_TITLE: Record<RequestConfirmation["kind"], string> = {
 
 /**
  * A yes/no the task waits on. A hazard never starts with "Yes" focused: motion must be
- * a deliberate choice, so focus lands on "No".
+ * a deliberate choice, so focus lands on "No". And a prompt that opens while the person
+ * types in a field elsewhere leaves focus there: their next Enter must not answer it.
  */
-export function ConfirmationDialog({ request, onAnswer, busy, disabledReason }: ConfirmationDialogProps) {
+export function ConfirmationDialog({ request, onAnswer, busy, disabledReason, axes }: ConfirmationDialogProps) {
   const promptId = useId();
+  const dialogRef = useRef<HTMLDivElement>(null);
   const yesRef = useRef<HTMLButtonElement>(null);
   const noRef = useRef<HTMLButtonElement>(null);
   const hazard = request.kind === "hazard";
@@ -33,11 +40,13 @@ export function ConfirmationDialog({ request, onAnswer, busy, disabledReason }: 
   );
 
   useLayoutEffect(() => {
+    if (isTypingElsewhere(dialogRef.current)) return;
     (hazard ? noRef.current : yesRef.current)?.focus();
   }, [request.request_id, hazard]);
 
   return (
     <div
+      ref={dialogRef}
       role="dialog"
       aria-labelledby={promptId}
       className={`request-dialog confirm-dialog kind-${request.kind}`}
@@ -51,9 +60,9 @@ export function ConfirmationDialog({ request, onAnswer, busy, disabledReason }: 
         <p className="dialog-kind">{KIND_TITLE[request.kind]}</p>
       )}
       <h2 id={promptId} className="prompt">
-        {request.prompt}
+        {withUnits(request.prompt)}
       </h2>
-      {request.details && <DetailsTable data={request.details} caption="Details" />}
+      {request.details && <DetailsTable data={request.details} caption="Details" unit={quantityUnit(request.details, axes)} />}
       {deadline !== null && <Countdown deadline={deadline} then={`the default answer “${request.default ? "Yes" : "No"}” is used`} />}
       {disabledReason && <p className="muted">{disabledReason}</p>}
       <div className="actions">

@@ -1,8 +1,11 @@
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from "react";
 
 import { SchemaFields } from "../../../components/SchemaForm";
+import type { AxisOption } from "../../../lib/axes";
+import { isTypingElsewhere } from "../../../lib/focus";
 import { fieldsFromRequest, initialValues, toPayload, type FormValues } from "../../../lib/form-fields";
 import type { RequestUserInput } from "../../../lib/messages";
+import { withUnits } from "../../../lib/units";
 import { Countdown, requestDeadline } from "./Countdown";
 
 export interface InputRequestDialogProps {
@@ -12,10 +15,15 @@ export interface InputRequestDialogProps {
   fieldErrors: Record<string, string>;
   formError: string | null;
   disabledReason?: string | null;
+  /** The controller's axes, offered by fields the task marked as axis ids. */
+  axes?: AxisOption[];
 }
 
-/** A form the task waits on; what was typed survives the server's validation errors. */
-export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formError, disabledReason }: InputRequestDialogProps) {
+/**
+ * A form the task waits on; what was typed survives the server's validation errors. Its
+ * first field takes focus, unless the person is typing in a field elsewhere.
+ */
+export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formError, disabledReason, axes }: InputRequestDialogProps) {
   const promptId = useId();
   const formRef = useRef<HTMLFormElement>(null);
   const fields = useMemo(() => fieldsFromRequest(request.fields, request.schema), [request]);
@@ -26,6 +34,7 @@ export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formE
   );
 
   useLayoutEffect(() => {
+    if (isTypingElsewhere(formRef.current)) return;
     formRef.current?.querySelector<HTMLElement>("input, select, textarea")?.focus();
   }, [request.request_id]);
 
@@ -43,7 +52,7 @@ export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formE
     <div role="dialog" aria-labelledby={promptId} className="request-dialog input-dialog" data-request-id={request.request_id}>
       <p className="dialog-kind">Input needed</p>
       <h2 id={promptId} className="prompt">
-        {request.prompt}
+        {withUnits(request.prompt)}
       </h2>
       <form ref={formRef} onSubmit={submit} noValidate>
         <SchemaFields
@@ -51,6 +60,7 @@ export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formE
           values={values}
           errors={fieldErrors}
           disabled={busy}
+          axes={axes}
           onChange={(name, value) => setValues((prev) => ({ ...prev, [name]: value }))}
         />
         {formError && (

@@ -2,6 +2,7 @@ import { useLayoutEffect, useRef, useState } from "react";
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 
 import { formatValue } from "../../../components/DetailsTable";
+import { withUnits } from "../../../lib/units";
 import { peak, type Series } from "../utils/series";
 
 /** The element's width, following resizes; `fallback` until measured (and in jsdom). */
@@ -28,29 +29,32 @@ export function SeriesPlot({ series, height = 280 }: { series: Series; height?: 
   const { ref, width } = useWidth(560);
   const data = series.x.map((x, i) => ({ x, y: series.y[i] }));
   const top = peak(series);
+  const xLabel = series.xLabel ? withUnits(series.xLabel) : undefined;
+  const yLabel = series.yLabel ? withUnits(series.yLabel) : undefined;
   return (
     <figure className="plot" aria-label={`Plot of ${series.path}`} ref={ref}>
-      <LineChart width={width} height={height} data={data} margin={{ top: 8, right: 24, bottom: 20, left: series.yLabel ? 16 : 4 }}>
+      <LineChart width={width} height={height} data={data} margin={{ top: 8, right: 24, bottom: 20, left: yLabel ? 16 : 4 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
           dataKey="x"
           type="number"
           domain={["dataMin", "dataMax"]}
           tickFormatter={(v: number) => formatValue(v)}
-          label={series.xLabel ? { value: series.xLabel, position: "insideBottom", offset: -12 } : undefined}
+          label={xLabel ? { value: xLabel, position: "insideBottom", offset: -12 } : undefined}
         />
         <YAxis
           type="number"
           width={64}
           domain={["auto", "auto"]}
           tickFormatter={(v: number) => formatValue(v)}
-          label={series.yLabel ? { value: series.yLabel, angle: -90, position: "left", offset: 2 } : undefined}
+          label={yLabel ? { value: yLabel, angle: -90, position: "left", offset: 2 } : undefined}
         />
         <Tooltip formatter={(v) => formatValue(v)} labelFormatter={(v) => `x = ${formatValue(v)}`} />
         <Line type="linear" dataKey="y" stroke="#2563eb" dot={data.length <= 50} isAnimationActive={false} />
       </LineChart>
       <figcaption>
-        <strong>{series.path}</strong>: {series.x.length} points, peak y = {formatValue(top.y)} at x = {formatValue(top.x)}
+        <strong>{series.path}</strong>: {series.x.length} points, peak {yLabel ?? "y"} = {formatValue(top.y)} at{" "}
+        {xLabel ?? "x"} = {formatValue(top.x)}
       </figcaption>
     </figure>
   );

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { fakeSocketServer, frames, type FakeSocketServer, type FakeWebSocket } from "../../../test/fake-websocket";
+import { formatDateTime } from "../../../lib/dates";
 import { stubFetch, task } from "../../../test/fetch-stub";
 import { WebSocketFactoryContext } from "../hooks/use-session";
 import { SessionView } from "./SessionView";
@@ -53,7 +54,8 @@ describe("SessionView", () => {
     expect(indicator).toHaveTextContent("connecting");
     connectWith(server.latest(), []);
     expect(indicator).toHaveTextContent("connected");
-    expect(await screen.findByRole("heading", { name: "interactive_demo" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { name: "Interactive e-mail demo" })).toBeInTheDocument();
+    expect(screen.getByText("interactive_demo")).toBeInTheDocument();
   });
 
   it("shows progress with stage and message on the progress bar", async () => {
@@ -87,12 +89,73 @@ describe("SessionView", () => {
     renderSession();
     connectWith(
       server.latest(),
-      [frames.confirmation("r1", "Move x by 100 um?", { kind: "hazard", details: { axis: "x", distance: 100 } })],
+      [
+        frames.confirmation("r1", "Move x by 100 um?", {
+          kind: "hazard",
+          details: { axis: "x", distance: 100, speed: 1000, unit: "um", estimated_s: 0.1 },
+        }),
+      ],
       "r1",
     );
-    const dialog = await screen.findByRole("dialog", { name: "Move x by 100 um?" });
+    const dialog = await screen.findByRole("dialog", { name: "Move x by 100 µm?" });
     expect(within(dialog).getByText("Hazard: hardware will move")).toBeInTheDocument();
     expect(within(dialog).getByRole("button", { name: "No" })).toHaveFocus();
+    // Units: µm for um, speeds per second, durations in s; the unit is not a row of its own.
+    expect(within(dialog).getByRole("row", { name: "Distance 100 µm" })).toBeInTheDocument();
+    expect(within(dialog).getByRole("row", { name: "Speed 1000 µm/s" })).toBeInTheDocument();
+    expect(within(dialog).getByRole("row", { name: "Estimated 0.1 s" })).toBeInTheDocument();
+    expect(within(dialog).queryByRole("row", { name: /^Unit/ })).not.toBeInTheDocument();
+  });
+
+  describe("a prompt that opens while the person types in a field elsewhere", () => {
+    function typingElsewhere() {
+      const field = document.createElement("input");
+      field.setAttribute("aria-label", "Notes");
+      document.body.append(field);
+      field.focus();
+      return field;
+    }
+
+    it.each([
+      ["confirm", "Yes"],
+      ["hazard", "No"],
+    ])("leaves focus in that field (a %s prompt)", async (kind, button) => {
+      const user = userEvent.setup();
+      const notes = typingElsewhere();
+      try {
+        renderSession();
+        const socket = server.latest();
+        connectWith(socket, []);
+        await user.type(notes, "Fibre at 0.9");
+        live(socket, frames.confirmation("r1", "Proceed?", { kind }));
+        const dialog = await screen.findByRole("dialog", { name: "Proceed?" });
+        expect(notes).toHaveFocus();
+        expect(within(dialog).getByRole("button", { name: button })).not.toHaveFocus();
+        await user.keyboard("3{Enter}");
+        expect(notes).toHaveValue("Fibre at 0.93");
+        expect(socket.sent).toEqual([]);
+      } finally {
+        notes.remove();
+      }
+    });
+
+    it("leaves focus in that field (a form)", async () => {
+      const user = userEvent.setup();
+      const notes = typingElsewhere();
+      try {
+        renderSession();
+        const socket = server.latest();
+        connectWith(socket, []);
+        live(socket, frames.input("r1", "Compose the e-mail", [{ name: "subject", description: "Subject" }]));
+        const dialog = await screen.findByRole("dialog", { name: "Compose the e-mail" });
+        await user.keyboard("abc");
+        expect(notes).toHaveFocus();
+        expect(notes).toHaveValue("abc");
+        expect(within(dialog).getByLabelText(/Subject/)).toHaveValue("");
+      } finally {
+        notes.remove();
+      }
+    });
   });
 
   it("counts down when the request has a timeout", async () => {
@@ -153,8 +216,54 @@ describe("SessionView", () => {
     connectWith(socket, [frames.confirmation("r1", "Proceed?", { timeout: 5 })], "r1");
     await screen.findByRole("dialog");
     live(socket, frames.resolved("r1", { reason: "timeout", value: false, answered_by: { connection_id: null, client: null, user: null, via: "server" } }));
-    expect(await screen.findByText(/timed out without an answer; the default was used: No/)).toBeInTheDocument();
+    expect(await screen.findByText("“Proceed?” timed out — default No used.")).toBeInTheDocument();
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+
+  it("ends a timed-out hazard with “timed out — default No used”, not “declined”", async () => {
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, [frames.confirmation("r1", "Move x?", { kind: "hazard", timeout: 5 })], "r1");
+    live(socket, frames.resolved("r1", { reason: "timeout", value: false }), frames.cancelled("declined"));
+    expect(await screen.findByRole("heading", { name: "Cancelled" })).toBeInTheDocument();
+    expect(screen.getByText("Reason: timed out — default No used")).toBeInTheDocument();
+    expect(screen.queryByText(/declined/)).not.toBeInTheDocument();
+  });
+
+  it("says “declined” when the person answered No", async () => {
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, [frames.confirmation("r1", "Move x?", { kind: "hazard" })], "r1");
+    live(socket, frames.resolved("r1", { value: false, answered_by: otherTab }), frames.cancelled("declined"));
+    expect(await screen.findByText("Reason: declined")).toBeInTheDocument();
+  });
+
+  it("follows the latest progress message, not the task's first one", async () => {
+    stubFetch({ "GET /tasks/s1": task({ message: "Task submitted successfully" }), "GET /tasks/s1/requests": [] });
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, []);
+    expect(await screen.findByText("Task submitted successfully")).toBeInTheDocument();
+    live(
+      socket,
+      frames.progress(10, {
+        stage: "moving",
+        message: "Moving x",
+        details: { axis: "x", position: 12.5, target: 100, unit: "um" },
+      }),
+    );
+    expect(await screen.findByText("Moving x")).toBeInTheDocument();
+    expect(screen.queryByText("Task submitted successfully")).not.toBeInTheDocument();
+    const now = screen.getByRole("table", { name: "Latest progress" });
+    expect(within(now).getByRole("row", { name: "Position 12.5 µm" })).toBeInTheDocument();
+    expect(within(now).getByRole("row", { name: "Target 100 µm" })).toBeInTheDocument();
+    // Progress with no message keeps the last one; a stage repeated in the message shows once.
+    live(socket, frames.progress(20, { details: { axis: "x", position: 50, target: 100, unit: "um" } }));
+    await waitFor(() => expect(within(now).getByRole("row", { name: "Position 50 µm" })).toBeInTheDocument());
+    expect(screen.getByText("Moving x")).toBeInTheDocument();
+    live(socket, frames.progress(30, { stage: "measuring", message: "measuring: x point 1/3" }));
+    expect(await screen.findByText("x point 1/3")).toBeInTheDocument();
+    expect(screen.queryByText(/measuring: measuring/)).not.toBeInTheDocument();
   });
 
   it("reconnects with since and shows each line once", async () => {
@@ -244,7 +353,7 @@ describe("SessionView", () => {
     expect(screen.getByRole("button", { name: "Cancel Task" })).toBeDisabled();
   });
 
-  it("lists who answered what, re-read when a request is resolved or the task ends", async () => {
+  it("lists who answered what, re-read when a request opens, is resolved, or the task ends", async () => {
     const resolvedAt = "2024-01-01T10:00:05+00:00";
     const confirm = {
       request_id: "r1",
@@ -289,20 +398,31 @@ describe("SessionView", () => {
     const table = await screen.findByRole("table", { name: "Answers" });
     expect(screen.getByRole("region", { name: "Answers" })).toContainElement(table);
     expect(await within(table).findByRole("row", { name: "Proceed? confirm open — —" })).toBeInTheDocument();
+    // Read on mount, and again once the replay opened r1.
+    await screen.findByRole("dialog", { name: "Proceed?" });
+    await waitFor(() => expect(requestCalls()).toBe(2));
     const settled = requestCalls();
 
     trail = [{ ...confirm, status: "answered", answer: true, answered_by: otherTab, resolved_at: resolvedAt }, form, hazard];
     live(socket, frames.resolved("r1", { value: true, answered_by: otherTab }));
-    const when = new Date(resolvedAt).toLocaleTimeString();
-    expect(await within(table).findByRole("row", { name: `Proceed? confirm Yes 127.0.0.1:50123 via websocket ${when}` })).toBeInTheDocument();
+    const when = formatDateTime(resolvedAt);
+    expect(when).toMatch(/^(Sun|Mon) /); // with the day
+    // Who: the host, never the ephemeral port.
+    expect(await within(table).findByRole("row", { name: `Proceed? confirm Yes 127.0.0.1 via websocket ${when}` })).toBeInTheDocument();
     expect(requestCalls()).toBe(settled + 1);
-    expect(within(table).getByRole("row", { name: `Compose the e-mail input subject: Hi; to_address: a@b.c 10.0.0.7:4000 via http ${when}` })).toBeInTheDocument();
-    expect(within(table).getByRole("row", { name: `Move x? hazard timed out (default No) server ${when}` })).toBeInTheDocument();
+    expect(within(table).getByRole("row", { name: `Compose the e-mail input subject: Hi; to_address: a@b.c 10.0.0.7 via http ${when}` })).toBeInTheDocument();
+    expect(within(table).getByRole("row", { name: `Move x? hazard timed out — default No used server ${when}` })).toBeInTheDocument();
 
-    trail = [...trail, { ...confirm, request_id: "r4", seq: 7, prompt: "Retry?", kind: "retry", status: "cancelled" }];
+    // A prompt opening is news for the table too.
+    trail = [...trail, { ...confirm, request_id: "r4", seq: 7, prompt: "Retry?", kind: "retry", status: "open" }];
+    live(socket, frames.confirmation("r4", "Retry?", { kind: "retry" }));
+    expect(await within(table).findByRole("row", { name: "Retry? retry open — —" })).toBeInTheDocument();
+    expect(requestCalls()).toBe(settled + 2);
+
+    trail = [...trail.slice(0, -1), { ...confirm, request_id: "r4", seq: 7, prompt: "Retry?", kind: "retry", status: "cancelled" }];
     live(socket, frames.cancelled("cancelled by operator"));
     expect(await within(table).findByRole("row", { name: "Retry? retry cancelled — —" })).toBeInTheDocument();
-    expect(requestCalls()).toBe(settled + 2);
+    expect(requestCalls()).toBe(settled + 3);
   });
 
   it("says so when the session does not exist, and stops reconnecting", async () => {

@@ -1,9 +1,12 @@
 import { useEffect } from "react";
 
+import { DetailsTable } from "../../../components/DetailsTable";
 import { ProgressBar } from "../../../components/ProgressBar";
 import { StatusBadge } from "../../../components/StatusBadge";
 import { errorMessage } from "../../../lib/api-client";
 import { isTerminalStatus } from "../../../lib/api-types";
+import { useAxes } from "../../../lib/axes";
+import { quantityUnit, withUnits } from "../../../lib/units";
 import { cancelTask } from "../api/task";
 import { useSession } from "../hooks/use-session";
 import { useRequests } from "../hooks/use-requests";
@@ -22,8 +25,9 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const { state, connection, dispatch, send, reconnect } = useSession(sessionId);
   // The server uses one id for a task and its session.
   const { task } = useTask(sessionId);
-  // Re-read the audit trail when a request is resolved or the task ends; never polled.
-  const answersRevision = `${state.resolutions.length}:${state.outcome?.type ?? ""}`;
+  const axes = useAxes();
+  // Re-read the audit trail when a request opens, is resolved, or the task ends; never polled.
+  const answersRevision = `${Object.keys(state.requests).length}:${state.resolutions.length}:${state.outcome?.type ?? ""}`;
   const answers = useRequests(sessionId, answersRevision);
 
   useEffect(() => {
@@ -51,7 +55,10 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const progressValue = progress?.progress ?? (terminal && status === "completed" ? 100 : task?.progress ?? null);
   // The REST copy only fills in before the first progress message arrives.
   const stage = progress ? progress.stage : task?.stage ?? null;
-  const message = progress ? progress.message : task?.message ?? null;
+  const rawMessage = progress ? progress.message : task?.message ?? null;
+  // Some tasks repeat their stage in the message ("measuring: x point 3/41"): say it once.
+  const message = rawMessage && stage && rawMessage.startsWith(`${stage}: `) ? rawMessage.slice(stage.length + 2) : rawMessage;
+  const details = progress?.details ?? null;
 
   function answerConfirmation(value: boolean) {
     if (!request) return;
@@ -84,8 +91,13 @@ export function SessionView({ sessionId }: { sessionId: string }) {
     <div className="session">
       <header className="session-header">
         <div>
-          <h1>{task?.task_type ?? "Session"}</h1>
+          <h1>{task?.task_title ?? "Session"}</h1>
           <p className="muted">
+            {task && (
+              <>
+                <code>{task.task_type}</code> ·{" "}
+              </>
+            )}
             session <code>{sessionId}</code>
           </p>
         </div>
@@ -103,6 +115,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
           onAnswer={answerConfirmation}
           busy={busy}
           disabledReason={disabledReason}
+          axes={axes}
         />
       )}
       {request?.type === "request_user_input" && (
@@ -114,6 +127,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
           fieldErrors={state.fieldErrors}
           formError={state.formError}
           disabledReason={disabledReason}
+          axes={axes}
         />
       )}
 
@@ -121,13 +135,16 @@ export function SessionView({ sessionId }: { sessionId: string }) {
         <ProgressBar
           value={progressValue}
           label="Task progress"
-          valueText={[progressValue === null ? null : `${Math.round(progressValue)}%`, stage, message].filter(Boolean).join(" — ")}
+          valueText={[progressValue === null ? null : `${Math.round(progressValue)}%`, stage, message && withUnits(message)]
+            .filter(Boolean)
+            .join(" — ")}
         />
         <p className="progress-caption">
           {stage && <span className="stage">{stage}</span>}
-          {message && <span>{message}</span>}
+          {message && <span>{withUnits(message)}</span>}
           {state.replaying && <span className="muted">catching up…</span>}
         </p>
+        {details && !terminal && <DetailsTable data={details} caption="Latest progress" unit={quantityUnit(details, axes)} />}
         <div className="actions">
           <button type="button" className="danger-outline" onClick={() => void cancel()} disabled={terminal}>
             Cancel Task
@@ -135,7 +152,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
         </div>
       </section>
 
-      {state.outcome && <Outcome outcome={state.outcome} />}
+      {state.outcome && <Outcome outcome={state.outcome} lastResolution={state.resolutions.at(-1)?.resolved ?? null} axes={axes} />}
       <AnswersTable requests={answers.requests} error={answers.error} />
       <Artifacts artifacts={task?.artifacts ?? []} />
 

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { ErrorMessage, SessionMessage, StateReplayStart } from "../../../lib/messages";
 import type { SessionEvent } from "../../../lib/ws-client";
 import { frames } from "../../../test/fake-websocket";
-import { describeAnswerer, initialSessionState, MAX_LINES, sessionReducer, type SessionState } from "./session-state";
+import { clientHost, describeAnswerer, initialSessionState, MAX_LINES, sessionReducer, type SessionState } from "./session-state";
 
 const msg = (frame: object, replayed = false): SessionEvent => ({ kind: "message", message: frame as SessionMessage, replayed });
 const start = (extra: Partial<StateReplayStart> = {}, full = true): SessionEvent => ({
@@ -78,7 +78,27 @@ describe("sessionReducer", () => {
 
   it("says so when a request timed out, with the default that was used", () => {
     const s = apply(initialSessionState, msg(frames.confirmation("r1", "Move?")), msg(frames.resolved("r1", { reason: "timeout", value: false })));
-    expect(s.notices[0]?.text).toBe("“Move?” timed out without an answer; the default was used: No.");
+    expect(s.notices[0]?.text).toBe("“Move?” timed out — default No used.");
+    const form = apply(initialSessionState, msg(frames.input("r2", "Form", [{ name: "a" }])), msg(frames.resolved("r2", { reason: "timeout" })));
+    expect(form.notices[0]?.text).toBe("“Form” timed out.");
+  });
+
+  it("keeps the last progress message and stage when a progress message has none", () => {
+    const s = apply(
+      initialSessionState,
+      msg(frames.progress(10, { stage: "moving", message: "Moving x" })),
+      msg(frames.progress(20, { stage: null, message: null })),
+    );
+    expect(s.progress).toMatchObject({ progress: 20, stage: "moving", message: "Moving x" });
+    const next = apply(s, msg(frames.progress(30, { stage: "measuring", message: "x point 1/3" })));
+    expect(next.progress).toMatchObject({ stage: "measuring", message: "x point 1/3" });
+  });
+
+  it("names a client by its host, never by its ephemeral port", () => {
+    expect(clientHost("127.0.0.1:50000")).toBe("127.0.0.1");
+    expect(clientHost("[::1]:50000")).toBe("::1");
+    expect(clientHost("lab-pc")).toBe("lab-pc");
+    expect(describeAnswerer({ connection_id: null, client: "10.0.0.7:4000", user: null, via: "http" })).toBe("10.0.0.7 (via the HTTP API)");
   });
 
   it("puts server field errors on their fields and keeps the request open", () => {

@@ -99,10 +99,20 @@ const TERMINAL_STATUS: Record<TerminalMessage["type"], TaskStatus> = {
   task_interrupted: "interrupted",
 };
 
+/**
+ * The host of a `host:port` client address: the port is the browser's ephemeral one, new for
+ * every connection, and says nothing to a person. "[::1]:5000" and "::1:5000" give "::1".
+ */
+export function clientHost(client: string): string {
+  const bracketed = /^\[(.*)\](?::\d+)?$/.exec(client);
+  if (bracketed) return bracketed[1]!;
+  return client.replace(/:\d+$/, "");
+}
+
 /** "127.0.0.1" from "127.0.0.1:54321"; whoever is most recognisable otherwise. */
 export function describeAnswerer(by: Answerer | null): string {
   if (!by) return "someone";
-  const who = by.user ?? (by.client ? by.client.replace(/:\d+$/, "") : null) ?? by.connection_id ?? "someone";
+  const who = by.user ?? (by.client ? clientHost(by.client) : null) ?? by.connection_id ?? "someone";
   if (by.via === "http") return `${who} (via the HTTP API)`;
   if (by.via === "server") return `${who} (server)`;
   return `${who} (another tab)`;
@@ -111,6 +121,11 @@ export function describeAnswerer(by: Answerer | null): string {
 function answerText(resolved: RequestResolved): string {
   if (resolved.value !== null) return resolved.value ? "Yes" : "No";
   return "";
+}
+
+/** "timed out — default No used" for a confirmation, "timed out" for a form. */
+export function timedOutText(defaultValue: boolean | null | undefined): string {
+  return typeof defaultValue === "boolean" ? `timed out — default ${defaultValue ? "Yes" : "No"} used` : "timed out";
 }
 
 /** Mutable working copy for one batch; arrays are copied on first write. */
@@ -170,8 +185,7 @@ function applyResolved(draft: Draft, resolved: RequestResolved, replayed: boolea
   if (replayed || !wasOpen) return;
   const prompt = request ? `“${request.prompt}”` : "The request";
   if (resolved.reason === "timeout") {
-    const answer = answerText(resolved);
-    draft.notice("warning", `${prompt} timed out without an answer${answer ? `; the default was used: ${answer}` : ""}.`);
+    draft.notice("warning", `${prompt} ${timedOutText(resolved.value)}.`);
   } else if (resolved.reason === "cancelled") {
     draft.notice("info", `${prompt} was withdrawn.`);
   } else if (!byThisTab) {
@@ -262,7 +276,9 @@ function applyMessage(draft: Draft, event: Extract<SessionEvent, { kind: "messag
       draft.addLine({ kind: "output", text: message.content }, `s${message.seq}`);
       return;
     case "progress":
-      s.progress = message;
+      // A progress message without a message or stage keeps the last one (as the server's
+      // task record does): the caption always says what the task last reported.
+      s.progress = { ...message, message: message.message ?? s.progress?.message ?? null, stage: message.stage ?? s.progress?.stage ?? null };
       return;
     case "status":
       s.status = message.status;

@@ -1,13 +1,16 @@
-import { render, screen, waitFor } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
+import type { TaskType } from "../../../lib/api-types";
 import { reply, stubFetch, type StubRequest } from "../../../test/fetch-stub";
 import { StartTaskForm } from "./StartTaskForm";
 
-const taskTypes = [
+const taskTypes: TaskType[] = [
   {
     name: "interactive_demo",
+    title: "Interactive e-mail demo",
+    timeout: null,
     description: "Streams, asks for an e-mail form",
     parameters_schema: {
       type: "object",
@@ -19,6 +22,8 @@ const taskTypes = [
   },
   {
     name: "axis_movement",
+    title: "Axis movement",
+    timeout: null,
     description: "Moves one axis",
     parameters_schema: {
       type: "object",
@@ -99,6 +104,13 @@ describe("StartTaskForm", () => {
     expect(onStarted).not.toHaveBeenCalled();
   });
 
+  it("offers task types by their title, with the name beside it", async () => {
+    render(<StartTaskForm onStarted={() => {}} />);
+    const select = await screen.findByLabelText("Task type");
+    expect(within(select).getByRole("option", { name: "Interactive e-mail demo (interactive_demo)" })).toBeInTheDocument();
+    expect(within(select).getByRole("option", { name: "Axis movement (axis_movement)" })).toHaveValue("axis_movement");
+  });
+
   it("explains a refusal that is not about one field (409: busy)", async () => {
     stubFetch({ "GET /task-types": taskTypes, "POST /tasks": reply(409, { detail: "A task is already running: abc" }) });
     render(<StartTaskForm onStarted={() => {}} />);
@@ -114,5 +126,77 @@ describe("StartTaskForm", () => {
     await user.click(screen.getByLabelText(/Queue it/));
     await user.click(screen.getByRole("button", { name: "Start Task" }));
     await waitFor(() => expect(posted[0]?.body).toMatchObject({ queue: true }));
+  });
+});
+
+describe("StartTaskForm with axis fields", () => {
+  // What the motion tasks' parameter models emit: axis ids marked for the console.
+  const motion: TaskType = {
+    name: "flat_alignment",
+    title: "Flat alignment",
+    timeout: null,
+    description: "Peaks the signal (um scans)",
+    parameters_schema: {
+      type: "object",
+      properties: {
+        axis: { title: "Axis", type: "string", default: "x", "x-interlock-widget": "axis", description: "Axis id" },
+        axes: {
+          title: "Axes",
+          type: "array",
+          items: { type: "string", "x-interlock-widget": "axis" },
+          default: ["x", "y"],
+        },
+        span: { title: "Span", type: "number", default: 500, description: "Scan width (um) around each axis" },
+      },
+    },
+  };
+  const hardware = {
+    controller: "simulated",
+    axes: [
+      { id: "x", name: "X (lateral)", unit: "um", position: 0, moving: false, min: -5000, max: 5000 },
+      { id: "y", name: "Y (lateral)", unit: "um", position: 0, moving: false, min: -5000, max: 5000 },
+      { id: "tx", name: "Tilt X", unit: "deg", position: 0, moving: false, min: -5, max: 5 },
+    ],
+  };
+
+  it("offers the controller's axes in a select (id, name and unit), and sends the ids", async () => {
+    const posted: StubRequest[] = [];
+    stubFetch({
+      "GET /task-types": [motion],
+      "GET /hardware": hardware,
+      "POST /tasks": (request: StubRequest) => {
+        posted.push(request);
+        return reply(202, created);
+      },
+    });
+    const user = userEvent.setup();
+    render(<StartTaskForm onStarted={() => {}} />);
+    const axis = await screen.findByRole("combobox", { name: /^Axis/ });
+    expect(within(axis).getAllByRole("option").map((o) => o.textContent)).toEqual([
+      "x — X (lateral), µm",
+      "y — Y (lateral), µm",
+      "tx — Tilt X, deg",
+    ]);
+    expect(axis).toHaveValue("x");
+    await user.selectOptions(axis, "tx");
+
+    const axes = screen.getByRole("listbox", { name: /^Axes/ });
+    expect(within(axes).getByRole("option", { name: "x — X (lateral), µm" })).toHaveProperty("selected", true);
+    await user.deselectOptions(axes, "x");
+    await user.selectOptions(axes, "tx");
+    // Descriptions write micrometres as µm.
+    expect(screen.getByText("Scan width (µm) around each axis")).toBeInTheDocument();
+
+    await user.click(screen.getByRole("button", { name: "Start Task" }));
+    await waitFor(() => expect(posted).toHaveLength(1));
+    expect(posted[0]?.body).toEqual({ task_type: "flat_alignment", parameters: { axis: "tx", axes: ["y", "tx"], span: 500 } });
+  });
+
+  it("falls back to a text field when the hardware cannot be read", async () => {
+    stubFetch({ "GET /task-types": [motion], "GET /hardware": reply(502, { detail: "controller error" }) });
+    render(<StartTaskForm onStarted={() => {}} />);
+    const axis = await screen.findByRole("textbox", { name: /^Axis/ });
+    expect(axis).toHaveValue("x");
+    expect(screen.getByRole("textbox", { name: /^Axes/ })).toHaveValue("x, y");
   });
 });

@@ -2,7 +2,9 @@ import { useMemo, useState, type FormEvent } from "react";
 
 import { SchemaFields } from "../../../components/SchemaForm";
 import { ApiError, errorMessage } from "../../../lib/api-client";
+import { useAxes } from "../../../lib/axes";
 import { fieldsFromSchema, initialValues, toPayload, type FormValues } from "../../../lib/form-fields";
+import { withUnits } from "../../../lib/units";
 import { createTask, submitErrors, type CreatedTask, type SubmitErrors } from "../api/create-task";
 import { useTaskTypes } from "../hooks/use-task-types";
 
@@ -11,6 +13,7 @@ const NO_ERRORS: SubmitErrors = { fields: {}, form: null };
 /** Pick a task type, fill in its parameters, start it; `onStarted` gets the new session. */
 export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) => void }) {
   const { taskTypes, error: loadError } = useTaskTypes();
+  const axes = useAxes();
   const [chosen, setChosen] = useState<string | null>(null);
   // What was typed, for the task type it was typed for; other types start from defaults.
   const [edited, setEdited] = useState<{ type: string; values: FormValues } | null>(null);
@@ -59,11 +62,16 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
             <select id="task-type" value={selected} onChange={(e) => choose(e.target.value)} disabled={submitting}>
               {taskTypes.map((t) => (
                 <option key={t.name} value={t.name}>
-                  {t.name}
+                  {t.title} ({t.name})
                 </option>
               ))}
             </select>
-            {taskType?.description && <p className="hint">{taskType.description}</p>}
+            {taskType && (
+              <p className="hint">
+                {taskType.description && `${withUnits(taskType.description)} `}
+                <code className="field-name">{taskType.name}</code>
+              </p>
+            )}
           </div>
           <fieldset disabled={submitting}>
             <legend>Parameters</legend>
@@ -71,6 +79,7 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
               fields={fields}
               values={values}
               errors={errors.fields}
+              axes={axes}
               onChange={(name, value) => setEdited({ type: selected, values: { ...values, [name]: value } })}
             />
           </fieldset>

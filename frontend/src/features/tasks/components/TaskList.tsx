@@ -3,25 +3,23 @@ import { Link } from "react-router-dom";
 
 import { StatusBadge } from "../../../components/StatusBadge";
 import { errorMessage } from "../../../lib/api-client";
-import type { Task } from "../../../lib/api-types";
-import type { TaskStatus } from "../../../lib/messages";
+import { TASK_STATUSES, type Task, type TaskStatus } from "../../../lib/api-types";
+import { formatDateTime } from "../../../lib/dates";
 import { usePolling } from "../../../lib/use-polling";
+import { withUnits } from "../../../lib/units";
 import { listTasks } from "../api/list-tasks";
 
-const STATUSES: TaskStatus[] = ["queued", "running", "waiting", "completed", "failed", "cancelled", "interrupted"];
+// "pending" lasts only until the task is admitted: not worth a filter of its own.
+const STATUSES = TASK_STATUSES.filter((s) => s !== "pending");
 
-/** Who the task waits on, or what it is doing. */
+/** Who the task waits on, or what it last reported ("stage: message", the stage once). */
 export function activity(task: Task): string {
-  if (task.pending_request) return `waiting for operator: ${task.pending_request.prompt}`;
+  if (task.pending_request) return withUnits(`waiting for operator: ${task.pending_request.prompt}`);
   if (task.status === "queued") return task.queue_position ? `queued (position ${task.queue_position})` : "queued";
-  if (task.status === "failed" && task.error) return task.error;
-  return [task.stage, task.message].filter(Boolean).join(": ");
-}
-
-function time(iso: string | null): string {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
+  if (task.status === "failed" && task.error) return withUnits(task.error);
+  const { stage, message } = task;
+  if (stage && message?.startsWith(`${stage}:`)) return withUnits(message);
+  return withUnits([stage, message].filter(Boolean).join(": "));
 }
 
 /** The newest tasks, refreshed every `intervalMs`, each linking to its session. */
@@ -71,7 +69,7 @@ export function TaskList({ intervalMs = 1000 }: { intervalMs?: number }) {
               <tr key={task.task_id} className={task.pending_request ? "row-waiting" : undefined}>
                 <td>
                   <Link to={`/sessions/${encodeURIComponent(task.session_id)}`} className="task-link">
-                    <strong>{task.task_type}</strong> <code>{task.task_id}</code>
+                    <strong>{task.task_title}</strong> <span className="muted">{task.task_type}</span> <code>{task.task_id}</code>
                   </Link>
                 </td>
                 <td>
@@ -84,7 +82,9 @@ export function TaskList({ intervalMs = 1000 }: { intervalMs?: number }) {
                   {Math.round(task.progress)}%
                 </td>
                 <td className="activity">{activity(task)}</td>
-                <td>{time(task.created_at)}</td>
+                <td>
+                  {task.created_at && <time dateTime={task.created_at}>{formatDateTime(task.created_at)}</time>}
+                </td>
               </tr>
             ))}
           </tbody>
