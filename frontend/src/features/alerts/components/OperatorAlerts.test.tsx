@@ -116,11 +116,12 @@ describe("OperatorAlerts", () => {
     expect(screen.queryByRole("button", { name: "Enable notifications" })).not.toBeInTheDocument();
   });
 
-  it("says so when the browser blocks notifications", () => {
+  it("says so when the browser blocks notifications", async () => {
     FakeNotification.permission = "denied";
     renderAlerts();
     expect(screen.getByText(/Notifications blocked/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Enable notifications" })).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.getByRole("status", { name: "prompts waiting" })).toHaveTextContent("No prompts waiting"));
   });
 
   it("notifies once per newly opened prompt; a click focuses the tab and opens the session", async () => {
