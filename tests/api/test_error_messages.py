@@ -66,7 +66,9 @@ async def test_parameter_errors_have_no_value_error_prefix(checked_server: LiveS
 
 async def test_request_body_errors_have_no_value_error_prefix(client: httpx.AsyncClient) -> None:
     # AnswerBody's own validator raises ValueError; FastAPI reports it as a 422.
-    r = await client.post("/tasks/any/answer", json={"value": True, "values": {}})
+    r = await client.post(
+        "/tasks/any/answer", json={"request_id": "r", "value": True, "values": {}}
+    )
     assert r.status_code == 422
     [error] = r.json()["detail"]
     assert error["msg"] == "send exactly one of 'value' (confirmation) or 'values' (form)"
@@ -77,8 +79,11 @@ async def test_form_answer_errors_have_no_value_error_prefix(checked_server: Liv
     async with httpx.AsyncClient(base_url=checked_server.url) as http:
         task_id = (await http.post("/tasks", json={"task_type": "checked_form"})).json()["task_id"]
         async with await WS.open(checked_server.ws_url, task_id) as ws:
-            await ws.until("request_user_input")
-            r = await http.post(f"/tasks/{task_id}/answer", json={"values": {"code": "bad"}})
+            prompt = await ws.until("request_user_input")
+            r = await http.post(
+                f"/tasks/{task_id}/answer",
+                json={"request_id": prompt["request_id"], "values": {"code": "bad"}},
+            )
             assert r.status_code == 422
             assert r.json()["errors"] == [{"field": "code", "message": "code must not be 'bad'"}]
             await ws.send({"type": "user_input", "values": {"code": "bad"}})

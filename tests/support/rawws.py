@@ -65,11 +65,12 @@ class StalledTab:
             return None
         return code
 
-    def send_frame(self, opcode: int, payload: bytes = b"") -> None:
-        """One masked client frame (payload under 126 bytes)."""
+    def send_frame(self, opcode: int, payload: bytes = b"", times: int = 1) -> None:
+        """A masked client frame (payload under 126 bytes), ``times`` over in one write."""
         mask = os.urandom(4)
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
+        frame = bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+        self.sock.sendall(frame * times)
 
     def flood_pings(self, count: int, payload: bytes = b"p" * 125) -> int:
         """Send ``count`` pings without reading a byte; returns how many went out before the

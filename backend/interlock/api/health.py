@@ -35,23 +35,26 @@ def _health(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 
 
-HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": Health},
+DEGRADED: dict[int | str, dict[str, Any]] = {
     503: {"model": Health, "description": "Degraded: the store refuses writes"},
 }
 
 
-@router.get("/health", response_class=JSONResponse, responses=HEALTH_RESPONSES)
-async def health(request: Request) -> JSONResponse:
+@router.get("/health", response_model=Health, response_model_exclude_none=True, responses=DEGRADED)
+async def health(request: Request, response: Response) -> Health:
     """Readiness: 200 ``{"status": "ok"}``, or 503 ``{"status": "degraded", "reason"}``
     while the store fails (tasks cannot start and answers are refused meanwhile)."""
-    return _health(request)
+    response.status_code, body = health_body(request)
+    return body
 
 
-@router.get("/api/health", response_class=JSONResponse, responses=HEALTH_RESPONSES)
-async def api_health(request: Request) -> JSONResponse:
+@router.get(
+    "/api/health", response_model=Health, response_model_exclude_none=True, responses=DEGRADED
+)
+async def api_health(request: Request, response: Response) -> Health:
     """Same as ``/health`` (the pipeline backend's route)."""
-    return _health(request)
+    response.status_code, body = health_body(request)
+    return body
 
 
 @router.get(

@@ -115,7 +115,8 @@ export interface paths {
         };
         /**
          * Health
-         * @description Liveness: always ``{"status": "ok", ...}`` while the server serves.
+         * @description Readiness: 200 ``{"status": "ok"}``, or 503 ``{"status": "degraded", "reason"}``
+         *     while the store fails (tasks cannot start and answers are refused meanwhile).
          */
         get: operations["health_health_get"];
         put?: never;
@@ -223,7 +224,7 @@ export interface paths {
         post?: never;
         /**
          * Cancel Task
-         * @description Cancel a queued, running or waiting task.
+         * @description Cancel a queued, running or waiting task; answers once it has ended.
          */
         delete: operations["cancel_task_tasks__task_id__delete"];
         options?: never;
@@ -332,11 +333,12 @@ export interface components {
         };
         /**
          * AnswerBody
-         * @description Body of POST /tasks/{id}/answer: ``value`` for a confirmation, ``values`` for a form.
+         * @description Body of POST /tasks/{id}/answer: the ``request_id`` of the prompt being answered, and
+         *     ``value`` (JSON true/false) for a confirmation or ``values`` for a form.
          */
         AnswerBody: {
             /** Request Id */
-            request_id?: string | null;
+            request_id: string;
             /** Value */
             value?: boolean | null;
             /** Values */
@@ -371,7 +373,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "unknown_type" | "validation_error" | "no_pending_request" | "stale_request" | "already_answered" | "session_not_found" | "invalid_since" | "task_not_active";
+            code: "invalid_json" | "unknown_type" | "validation_error" | "no_pending_request" | "stale_request" | "already_answered" | "session_not_found" | "invalid_since" | "task_not_active" | "store_unavailable";
             /** Detail */
             detail: string;
             /** Errors */
@@ -495,9 +497,14 @@ export interface components {
         };
         /**
          * Health
-         * @description Liveness of the server.
+         * @description Readiness of the server: ``degraded`` (HTTP 503) while the store refuses writes.
          */
         Health: {
+            /**
+             * Reason
+             * @description Why the server is degraded
+             */
+            reason: string | null;
             /**
              * Service
              * @default interlock
@@ -507,11 +514,16 @@ export interface components {
             /**
              * Status
              * @default ok
-             * @constant
+             * @enum {string}
              */
-            status: "ok";
+            status: "ok" | "degraded";
             /** Version */
             version: string;
+            /**
+             * Ws Fast Path
+             * @description Whether WebSockets use the fast path (interlock.wire's uvicorn protocol)
+             */
+            ws_fast_path: boolean;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -902,6 +914,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Degraded: the store refuses writes */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
         };
     };
     cancel_task_cancel_task__session_id__post: {
@@ -1013,6 +1034,15 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Degraded: the store refuses writes */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1267,6 +1297,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
         };
     };
     answer_tasks__task_id__answer_post: {
@@ -1433,7 +1472,8 @@ type ReadonlyArray<T> = [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const answererViaValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Answerer"]["via"]> = ["websocket", "http", "server"];
-export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active"];
+export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active", "store_unavailable"];
+export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok", "degraded"];
 export const requestConfirmationTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestConfirmation"]["type"]> = ["request_confirmation"];
 export const requestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestKind"]> = ["confirm", "retry", "hazard"];
 export const requestUserInputTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestUserInput"]["type"]> = ["request_user_input"];
