@@ -8,7 +8,7 @@ The TypeScript types and the docs' message table are generated from these models
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter
 
@@ -166,7 +166,27 @@ ServerSessionMessage = Annotated[
     Field(discriminator="type"),
 ]
 
-TERMINAL_TYPES = frozenset({"task_completed", "task_failed", "task_cancelled", "task_interrupted"})
+#: The messages that end a session (one of them is always its last message).
+TERMINAL_MODELS: tuple[type[SessionMessage], ...] = (
+    TaskCompleted,
+    TaskFailed,
+    TaskCancelled,
+    TaskInterrupted,
+)
+
+
+def type_of(model: type[BaseModel]) -> str:
+    """The ``type`` literal a message model carries on the wire."""
+    literal: str = get_args(model.model_fields["type"].annotation)[0]
+    return literal
+
+
+def members(union: Any) -> tuple[type[BaseModel], ...]:
+    """The models of an ``Annotated[A | B | ..., Field(discriminator="type")]`` union."""
+    return tuple(get_args(get_args(union)[0]))
+
+
+TERMINAL_TYPES = frozenset(type_of(m) for m in TERMINAL_MODELS)
 
 # ------------------------------------------------------------------------ connection messages
 
@@ -262,7 +282,7 @@ class Ping(_Message):
 
 ClientMessage = Annotated[Confirm | UserInput | Cancel | Ping, Field(discriminator="type")]
 
-CLIENT_TYPES = frozenset({"confirm", "user_input", "cancel", "ping"})
+CLIENT_TYPES = frozenset(type_of(m) for m in members(ClientMessage))
 client_message_adapter: TypeAdapter[Confirm | UserInput | Cancel | Ping] = TypeAdapter(
     ClientMessage
 )

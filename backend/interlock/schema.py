@@ -17,27 +17,12 @@ from pydantic.json_schema import models_json_schema
 
 from . import protocol
 
-MESSAGE_MODELS: tuple[type[BaseModel], ...] = (
-    protocol.Stream,
-    protocol.Progress,
-    protocol.Status,
-    protocol.RequestConfirmation,
-    protocol.RequestUserInput,
-    protocol.RequestResolved,
-    protocol.AttemptFailed,
-    protocol.TaskCompleted,
-    protocol.TaskFailed,
-    protocol.TaskCancelled,
-    protocol.TaskInterrupted,
-    protocol.StateReplayStart,
-    protocol.StateReplayComplete,
-    protocol.Error,
-    protocol.Pong,
-    protocol.Confirm,
-    protocol.UserInput,
-    protocol.Cancel,
-    protocol.Ping,
+#: Every message, in the order of the protocol's unions: server -> client, then client.
+SERVER_MODELS = protocol.members(protocol.ServerSessionMessage) + protocol.members(
+    protocol.ServerConnectionMessage
 )
+CLIENT_MODELS = protocol.members(protocol.ClientMessage)
+MESSAGE_MODELS: tuple[type[BaseModel], ...] = SERVER_MODELS + CLIENT_MODELS
 
 
 def protocol_schema() -> dict[str, Any]:
@@ -46,8 +31,8 @@ def protocol_schema() -> dict[str, Any]:
         [(m, "serialization") for m in MESSAGE_MODELS], title="InterlockProtocol"
     )
     defs = schema.setdefault("$defs", {})
-    server = [m.__name__ for m in MESSAGE_MODELS[:15]]
-    client = [m.__name__ for m in MESSAGE_MODELS[15:]]
+    server = [m.__name__ for m in SERVER_MODELS]
+    client = [m.__name__ for m in CLIENT_MODELS]
     defs["ServerMessage"] = {"oneOf": [{"$ref": f"#/$defs/{n}"} for n in server]}
     defs["ClientMessage"] = {"oneOf": [{"$ref": f"#/$defs/{n}"} for n in client]}
     return schema
@@ -70,10 +55,9 @@ def message_table() -> str:
     """The Markdown table of every message, as docs/protocol.md embeds it."""
     rows = ["| direction | type | fields | seq | meaning |", "|---|---|---|---|---|"]
     for model in MESSAGE_MODELS:
-        type_ = model.model_fields["type"].default
-        if model in (protocol.Confirm, protocol.UserInput, protocol.Cancel, protocol.Ping):
+        type_ = protocol.type_of(model)
+        if model in CLIENT_MODELS:
             direction, seq = "client → server", "—"
-            type_ = model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
         else:
             direction = "server → client"
             seq = "yes" if issubclass(model, protocol.SessionMessage) else "no"

@@ -29,6 +29,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..states import TERMINAL
+
+#: Task statuses after which nothing changes (``interlock.states.TERMINAL``, as stored).
+TERMINAL_STATUSES = frozenset(status.value for status in TERMINAL)
+
 
 @dataclass(slots=True)
 class TaskRecord:

@@ -7,9 +7,15 @@ import copy
 from datetime import datetime
 
 from ..exceptions import StoreError
-from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
-
-_TERMINAL = {"completed", "failed", "cancelled", "interrupted"}
+from .base import (
+    TERMINAL_STATUSES,
+    Artifact,
+    RequestRecord,
+    Store,
+    StoredMessage,
+    TaskRecord,
+    WriteBatch,
+)
 
 
 class MemoryStore(Store):
@@ -59,7 +65,7 @@ class MemoryStore(Store):
         return [copy.deepcopy(t) for t in tasks[:limit]]
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
-        tasks = [t for t in self._tasks.values() if t.status not in _TERMINAL]
+        tasks = [t for t in self._tasks.values() if t.status not in TERMINAL_STATUSES]
         return [copy.deepcopy(t) for t in sorted(tasks, key=lambda t: t.created_at)]
 
     async def load_messages(self, session_id: str) -> list[StoredMessage]:
@@ -83,7 +89,7 @@ class MemoryStore(Store):
             doomed = [
                 t.task_id
                 for t in self._tasks.values()
-                if t.status in _TERMINAL
+                if t.status in TERMINAL_STATUSES
                 and t.completed_at is not None
                 and t.completed_at < finished_before
             ]

@@ -8,9 +8,9 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from .base import RequestRecord, TaskRecord
+from .base import TERMINAL_STATUSES, RequestRecord, TaskRecord
 
-TERMINAL = ("completed", "failed", "cancelled", "interrupted")
+TERMINAL = tuple(sorted(TERMINAL_STATUSES))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
