@@ -22,7 +22,7 @@ async def test_reads_that_need_a_failing_store_answer_503_in_bounded_time(tmp_pa
     ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             r = await client.post(
-                "/tasks", json={"task_type": "chatty", "parameters": {"count": 100, "pause": 0.02}}
+                "/tasks", json={"task_type": "chatty", "parameters": {"count": 1000, "pause": 0.02}}
             )
             sid = r.json()["task_id"]
             with locked_database(server.settings.database_path):
@@ -47,3 +47,4 @@ async def test_reads_that_need_a_failing_store_answer_503_in_bounded_time(tmp_pa
                 while (await client.get("/health")).status_code != 200:
                     await asyncio.sleep(0.02)
             assert (await client.get("/tasks")).status_code == 200
+            assert (await client.delete(f"/tasks/{sid}")).status_code == 200
