@@ -119,6 +119,8 @@ def create_app(
         else lifespan,
     )
     app.state.settings = settings
+    # Set when INTERLOCK_AUTH is on (interlock.auth); None: everyone is auth.LOCAL.
+    app.state.authenticator = None
     app.state.manager = manager
     app.state.supervisor = supervisor
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)

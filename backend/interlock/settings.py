@@ -17,6 +17,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="INTERLOCK_", extra="ignore")
 
+    auth: bool = Field(
+        default=False,
+        description="Require users and tokens (roles viewer/operator/admin); off: anyone who "
+        "reaches the port may do anything, so the server listens on loopback only.",
+    )
+    allow_no_auth: bool = Field(
+        default=False,
+        description="Accept the risk of listening on a non-loopback address without "
+        "authentication.",
+    )
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port to listen on.")
     data_dir: Path = Field(

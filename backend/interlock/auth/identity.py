@@ -1,0 +1,28 @@
+"""``Identity``: who sent a request or a WebSocket message, as the session layer sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .roles import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A caller. ``user`` is None only when authentication is off (``LOCAL``).
+
+    ``credential`` names what proved it (a token id or a login session id), so revoking that
+    credential can find the connections it opened.
+    """
+
+    user: str | None
+    role: Role
+    credential: str | None = None
+
+    def allows(self, needed: Role) -> bool:
+        return self.role.allows(needed)
+
+
+#: Everyone, when ``INTERLOCK_AUTH`` is off: the server trusts whoever reaches it (it then
+#: listens on loopback only, unless ``INTERLOCK_ALLOW_NO_AUTH`` accepts the risk).
+LOCAL = Identity(user=None, role=Role.ADMIN)
