@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from . import __version__
-from .api import docs, hardware, health, poc, tasks, ws
+from .api import docs, hardware, health, poc, tasks, uploads, ws
 from .bodies import BodyGuard
 from .bus import EventBus, MemoryBus
 from .datadir import guarded
@@ -31,6 +32,8 @@ from .store import SQLiteStore, Store
 from .supervisor import MotionSupervisor
 from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
+from .uploads import UploadStore, UploadSweeper
+from .uploads.fields import SERVICE as UPLOADS
 
 log = logging.getLogger("interlock")
 
@@ -72,6 +75,10 @@ def create_app(
     owns_controller = "controller" not in services
     if owns_controller:
         services["controller"] = load_controller(settings.controller)
+    if UPLOADS not in services:
+        ttl = timedelta(hours=settings.upload_ttl_hours)
+        services[UPLOADS] = UploadStore(settings.uploads_dir, ttl=ttl)
+    sweeper = UploadSweeper(services[UPLOADS], store)
     if registry is None:
         registry = builtin_registry()
         load_task_modules(registry, settings.task_modules)
@@ -90,6 +97,7 @@ def create_app(
         await store.open()
         try:
             await manager.start()
+            sweeper.start()
             # Everything built so far lives as long as the server. Freezing it keeps full
             # garbage collections (which pause every thread, the stop path included) short:
             # tens of milliseconds otherwise.
@@ -99,6 +107,7 @@ def create_app(
             finally:
                 # Shutdown (SIGINT/SIGTERM; the server already stopped every axis): cancel
                 # every task, write what they said, then halt every axis and wait for rest.
+                await sweeper.stop()
                 try:
                     await _bounded(manager.stop(), _time_left(app, settings))
                     await manager.abort()
@@ -123,6 +132,8 @@ def create_app(
     app.state.authenticator = None
     app.state.manager = manager
     app.state.supervisor = supervisor
+    app.state.uploads = services[UPLOADS]
+    app.state.upload_sweeper = sweeper
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(CapacityExceeded)
@@ -150,6 +161,7 @@ def create_app(
 
     for router in (health.router, tasks.router, poc.router, hardware.router, ws.router):
         app.include_router(router)
+    app.include_router(uploads.router)
     app.include_router(docs.router)
     mount_console(app, static_dir or STATIC_DIR)
     return app

@@ -16,7 +16,8 @@ route that reads no body costs nothing:
 Both travel as exceptions out of ``receive``, which FastAPI turns into those responses while
 it reads a body: an ``HTTPException`` (413) and a ``json.JSONDecodeError`` (422).
 
-The cap is ``INTERLOCK_MAX_BODY_BYTES`` unless the endpoint is marked with :func:`body_limit`.
+The cap is ``INTERLOCK_MAX_BODY_BYTES`` unless the endpoint is marked with :func:`body_limit`
+(a number, or a function of the request's scope when the cap is a setting of the app).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _LIMIT_ATTRIBUTE = "__interlock_body_limit__"
 
 
-def body_limit(max_bytes: int) -> Callable[[F], F]:
-    """Give one endpoint its own body cap (an upload route, say)."""
+def body_limit(max_bytes: int | Callable[[Scope], int]) -> Callable[[F], F]:
+    """Give one endpoint its own body cap (an upload route, say): bytes, or a function of
+    the request's scope that returns them (``scope["app"].state.settings`` is at hand)."""
 
     def mark(endpoint: F) -> F:
         setattr(endpoint, _LIMIT_ATTRIBUTE, max_bytes)
@@ -91,7 +93,8 @@ class _GuardedBody:
     async def _first(self) -> Message:
         # Routing has run by now: the endpoint in the scope is the one that reads the body.
         endpoint = self.scope.get("endpoint")
-        self.limit = getattr(endpoint, _LIMIT_ATTRIBUTE, self.default_limit)
+        limit = getattr(endpoint, _LIMIT_ATTRIBUTE, self.default_limit)
+        self.limit = limit(self.scope) if callable(limit) else limit
         headers = Headers(scope=self.scope)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:

@@ -86,6 +86,21 @@ class TaskNotFound(InterlockError):
     """Raised when a task/session id is unknown."""
 
 
+class UploadRejected(InterlockError):
+    """Raised when ``POST /uploads`` cannot take a body; nothing of it is kept.
+
+    ``status`` is the HTTP status: 400 a malformed multipart body, 413 a file over
+    ``INTERLOCK_MAX_UPLOAD_MB``, 415 not ``multipart/form-data``, 422 not exactly one part
+    named ``file`` (then ``field`` names the part).
+    """
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
 class AnswerRejected(InterlockError):
     """Raised when an answer to a human request cannot be taken.
 

@@ -39,6 +39,7 @@ from .states import (
 )
 from .store import Artifact, RequestRecord, Store, TaskRecord
 from .tasks.registry import TaskRegistry
+from .uploads import claim_inputs
 
 log = logging.getLogger("interlock.sessions")
 
@@ -167,6 +168,8 @@ class SessionManager:
         accepted exists after a crash."""
         task_type = self.registry.get(task_type_name)
         params = task_type.validate(parameters)
+        # Input files exist and fit, and are marked used (so no sweep removes them now).
+        await claim_inputs(params, self.services)
         if task_type.check is not None:
             # Checks may ask the controller (a blocking call): never on the event loop.
             await asyncio.to_thread(task_type.check, params, self.services)

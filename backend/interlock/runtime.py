@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -22,6 +23,8 @@ from .states import (
     TaskStatus,
 )
 from .store import Artifact
+from .uploads import Upload, input_files
+from .uploads.fields import uploads_of
 
 if TYPE_CHECKING:
     from .sessions import Session
@@ -63,6 +66,25 @@ class TaskContext(Generic[P]):
     async def attempt_failed(self, error: str, attempt: int, max_attempts: int) -> None:
         """Report a failed attempt (a retry confirmation usually follows)."""
         self._session.emit(p.AttemptFailed(error=error, attempt=attempt, max_attempts=max_attempts))
+
+    def input_path(self, field: str) -> Path:
+        """The uploaded file of the input-file parameter ``field`` (``"files.0"`` for an item
+        of a list). Read it, never write it: it is the stored upload, which other tasks may
+        share. It exists until the task has ended."""
+        ref = input_files(self.params).get(field)
+        if ref is None:
+            raise KeyError(f"parameter {field!r} is not an input file")
+        return uploads_of(self.services).path(ref)
+
+    async def input_file(self, field: str) -> Upload:
+        """What is known of the uploaded file of ``field``: its original name, size, sha256."""
+        ref = input_files(self.params).get(field)
+        if ref is None:
+            raise KeyError(f"parameter {field!r} is not an input file")
+        upload = await uploads_of(self.services).get(ref)
+        if upload is None:
+            raise TaskFailed(f"the upload of {field!r} is gone")
+        return upload
 
     def add_artifact(self, name: str, data: bytes, content_type: str = "text/csv") -> None:
         """Store a file; it is listed in the task and downloadable under its ``name``."""

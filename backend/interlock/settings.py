@@ -89,6 +89,18 @@ class Settings(BaseSettings):
         ge=1024,
         description="REST request bodies longer than this get 413 before they are parsed.",
     )
+    max_upload_mb: float = Field(
+        default=50,
+        gt=0,
+        description="Largest file POST /uploads takes, in MiB (1048576 bytes); a longer one "
+        "gets 413 while it streams.",
+    )
+    upload_ttl_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Uploads no task has used for this many hours are removed (never one an "
+        "unfinished task uses).",
+    )
     task_modules: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Modules with a register(registry) function that add task types.",
@@ -123,3 +135,11 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "interlock.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
