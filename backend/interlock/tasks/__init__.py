@@ -5,11 +5,12 @@ from .registry import NoParameters, TaskRegistry, TaskType
 
 def builtin_registry() -> TaskRegistry:
     """A registry holding every built-in task type."""
-    from . import demo, motion
+    from . import csv_scan, demo, motion
 
     registry = TaskRegistry()
     demo.register(registry)
     motion.register(registry)
+    csv_scan.register(registry)
     return registry
 
 

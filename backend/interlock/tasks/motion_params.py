@@ -30,7 +30,8 @@ AxisId = Annotated[str, Field(json_schema_extra={WIDGET: "axis"})]
 """An axis id parameter; its JSON schema carries ``"x-interlock-widget": "axis"``."""
 
 
-def _confirm_timeout() -> Any:
+def confirm_timeout_field() -> Any:
+    """The ``confirm_timeout`` parameter every motion task takes."""
     return Field(
         300.0, gt=0, le=86_400, description="Seconds to wait for each Yes; no answer is a No"
     )
@@ -40,7 +41,8 @@ def _points() -> Any:
     return Field(51, ge=3, le=1001, description="Points per scan")
 
 
-def _any_unit_speed() -> Any:
+def any_unit_speed_field() -> Any:
+    """A ``speed`` parameter for axes of any unit (None: the unit's default)."""
     defaults = ", ".join(
         f"{limits.default_speed:g} {unit_label(unit)}/s" for unit, limits in UNIT_LIMITS.items()
     )
@@ -82,8 +84,8 @@ class AxisMovementParams(BaseModel):
         validate_default=True,
         description="Absolute moves: target position in the axis unit",
     )
-    speed: float | None = _any_unit_speed()
-    confirm_timeout: float = _confirm_timeout()
+    speed: float | None = any_unit_speed_field()
+    confirm_timeout: float = confirm_timeout_field()
 
     @field_validator("distance", "target")
     @classmethod
@@ -110,7 +112,7 @@ class AngleAdjustmentParams(BaseModel):
     )
     fine_points: int = Field(11, ge=3, le=201, description="Points per fine scan")
     speed: float = _speed_in("deg")
-    confirm_timeout: float = _confirm_timeout()
+    confirm_timeout: float = confirm_timeout_field()
 
 
 class FocusAlignmentParams(BaseModel):
@@ -126,8 +128,8 @@ class FocusAlignmentParams(BaseModel):
         description="Scan end in the axis unit (µm for z); default: the upper soft limit",
     )
     points: int = _points()
-    speed: float | None = _any_unit_speed()
-    confirm_timeout: float = _confirm_timeout()
+    speed: float | None = any_unit_speed_field()
+    confirm_timeout: float = confirm_timeout_field()
 
 
 class FlatAlignmentParams(BaseModel):
@@ -145,7 +147,7 @@ class FlatAlignmentParams(BaseModel):
     )
     points: int = _points()
     speed: float = _speed_in("um")
-    confirm_timeout: float = _confirm_timeout()
+    confirm_timeout: float = confirm_timeout_field()
 
 
 class ProfileParams(BaseModel):
@@ -153,8 +155,8 @@ class ProfileParams(BaseModel):
     start: float = Field(allow_inf_nan=False, description="First position, in the axis unit")
     stop: float = Field(allow_inf_nan=False, description="Last position, in the axis unit")
     points: int = Field(101, ge=2, le=10_001, description="Points of the profile")
-    speed: float | None = _any_unit_speed()
-    confirm_timeout: float = _confirm_timeout()
+    speed: float | None = any_unit_speed_field()
+    confirm_timeout: float = confirm_timeout_field()
 
 
 # ------------------------------------------------------------------------- submission checks
