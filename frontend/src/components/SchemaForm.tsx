@@ -1,6 +1,7 @@
 import { useId } from "react";
 
 import type { AxisOption } from "../lib/axes";
+import { FileField } from "./FileField";
 import type { FieldSpec, FormValues } from "../lib/form-fields";
 import { unitLabel, withUnits } from "../lib/units";
 
@@ -94,7 +95,8 @@ export function SchemaFields({ fields, values, onChange, errors = {}, disabled =
         const error = errors[field.name];
         const axisSelect = field.widget === "axis" && axes !== undefined && axes.length > 0;
         const listHint = field.kind !== "list" ? null : axisSelect ? "Select one or more." : "Comma-separated.";
-        const hint = withUnits([field.description, listHint].filter(Boolean).join(" "));
+        const fileHint = field.kind === "file" && field.accept?.length ? `Takes ${field.accept.join(", ")} files.` : null;
+        const hint = withUnits([field.description, listHint, fileHint].filter(Boolean).join(" "));
         const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null]
           .filter(Boolean)
           .join(" ");
@@ -144,6 +146,8 @@ export function SchemaFields({ fields, values, onChange, errors = {}, disabled =
                       </option>
                     ))}
                   </select>
+                ) : field.kind === "file" ? (
+                  <FileField common={common} accept={field.accept} onChange={(v) => onChange(field.name, v)} />
                 ) : field.kind === "json" ? (
                   <textarea {...common} rows={3} value={text} onChange={(e) => onChange(field.name, e.target.value)} />
                 ) : (

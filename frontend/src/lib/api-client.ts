@@ -45,13 +45,16 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
       payload = text;
     }
   }
-  if (!response.ok) {
-    const detail = typeof payload === "object" && payload !== null && "detail" in payload
-      ? (payload as { detail: unknown }).detail
-      : payload;
-    throw new ApiError(response.status, detail, describe(response.status, detail));
-  }
+  if (!response.ok) throw apiError(response.status, payload);
   return payload as T;
+}
+
+/** The error of a non-2xx reply whose body (parsed JSON, or text) is `payload`. */
+export function apiError(status: number, payload: unknown): ApiError {
+  const detail = typeof payload === "object" && payload !== null && "detail" in payload
+    ? (payload as { detail: unknown }).detail
+    : payload;
+  return new ApiError(status, detail, describe(status, detail));
 }
 
 function describe(status: number, detail: unknown): string {

@@ -18,6 +18,8 @@ export type CreatedTask = Schemas["CreatedTask"];
 /** One entry of GET /tasks/{id}/requests: a request, its answer and who gave it. */
 export type TaskRequest = Schemas["RequestView"];
 export type RequestAnswerer = Schemas["Answerer"];
+/** The reply of POST /uploads. */
+export type UploadCreated = Schemas["UploadCreated"];
 /** GET /hardware. */
 export type HardwareState = Schemas["HardwareView"];
 export type AxisState = Schemas["AxisView"];

@@ -135,3 +135,20 @@ describe("axis fields", () => {
     expect(toPayload(fields, values)).toEqual({ axis: "x", axes: ["tx", "ty"] });
   });
 });
+
+describe("input file fields", () => {
+  it("are files offered with the suffixes the server takes, sent as the upload id", () => {
+    const [file, any] = fieldsFromSchema({
+      type: "object",
+      properties: {
+        positions: { title: "Positions", type: "string", format: "interlock-upload", "x-interlock-suffixes": [".csv", ".tsv"] },
+        notes: { anyOf: [{ type: "string", format: "interlock-upload", "x-interlock-suffixes": [] }, { type: "null" }], default: null },
+      },
+      required: ["positions"],
+    });
+    expect(file).toMatchObject({ kind: "file", accept: [".csv", ".tsv"], required: true });
+    expect(any).toMatchObject({ kind: "file", accept: [] });
+    const id = "0f".repeat(16);
+    expect(toPayload([file!, any!], { positions: id, notes: "" })).toEqual({ positions: id });
+  });
+});

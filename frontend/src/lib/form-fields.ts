@@ -4,10 +4,14 @@
  * validator; the client only converts what was typed into JSON values.
  */
 
-export type FieldKind = "text" | "email" | "number" | "integer" | "boolean" | "enum" | "list" | "json";
+export type FieldKind = "text" | "email" | "number" | "integer" | "boolean" | "enum" | "list" | "json" | "file";
 
 /** The JSON Schema key with which the server marks a field (or a list's items) as an axis id. */
 export const WIDGET_KEY = "x-interlock-widget";
+/** The JSON Schema `format` of a task input file: the value is the id POST /uploads returned. */
+export const UPLOAD_FORMAT = "interlock-upload";
+/** The JSON Schema key listing the suffixes an input file may have (empty: any). */
+export const SUFFIXES_KEY = "x-interlock-suffixes";
 
 export interface FieldSpec {
   name: string;
@@ -25,6 +29,8 @@ export interface FieldSpec {
   /** `axis`: the value is an axis id (a `text`) or a list of them (a `list`), offered as a
    *  select of the controller's axes. */
   widget?: "axis";
+  /** `file` fields: the suffixes the server takes (".csv"); empty or absent: any file. */
+  accept?: string[];
 }
 
 /** What the inputs hold: text for most kinds, a flag for checkboxes. */
@@ -84,6 +90,7 @@ function kindOf(node: Schema): Pick<FieldSpec, "kind" | "options" | "itemKind"> 
     case "number":
       return { kind: "number" };
     case "string":
+      if (node.format === UPLOAD_FORMAT) return { kind: "file" };
       return { kind: node.format === "email" ? "email" : "text" };
     case "array": {
       const items = isSchema(node.items) ? node.items.type : undefined;
@@ -131,6 +138,8 @@ function specFor(name: string, property: Schema, root: Schema, required: boolean
   if (maximum !== undefined) spec.maximum = maximum;
   const widget = widgetOf(node, root);
   if (widget && (spec.kind === "text" || spec.kind === "list")) spec.widget = widget;
+  const suffixes = node[SUFFIXES_KEY];
+  if (spec.kind === "file" && Array.isArray(suffixes)) spec.accept = suffixes.map(String);
   return spec;
 }
 

@@ -1,8 +1,9 @@
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { TaskType } from "../../../lib/api-types";
+import { stubXhr } from "../../../test/fake-xhr";
 import { reply, stubFetch, type StubRequest } from "../../../test/fetch-stub";
 import { StartTaskForm } from "./StartTaskForm";
 
@@ -198,5 +199,85 @@ describe("StartTaskForm with axis fields", () => {
     const axis = await screen.findByRole("textbox", { name: /^Axis/ });
     expect(axis).toHaveValue("x");
     expect(screen.getByRole("textbox", { name: /^Axes/ })).toHaveValue("x, y");
+  });
+});
+
+describe("StartTaskForm with file fields", () => {
+  // What csv_scan's parameter model emits: an input file that takes .csv files.
+  const csvScan: TaskType = {
+    name: "csv_scan",
+    title: "CSV position scan",
+    timeout: null,
+    description: "Visit the positions listed in an uploaded CSV file",
+    parameters_schema: {
+      type: "object",
+      properties: {
+        positions: {
+          title: "Positions",
+          type: "string",
+          format: "interlock-upload",
+          "x-interlock-suffixes": [".csv"],
+          description: "CSV file: a header naming the axes",
+        },
+        confirm_timeout: { title: "Confirm Timeout", type: "number", default: 300 },
+      },
+      required: ["positions"],
+    },
+  };
+  const stored = { upload_id: "ab".repeat(16), filename: "path.csv", size: 8, sha256: "00" };
+  let posted: StubRequest[];
+
+  beforeEach(() => {
+    posted = [];
+    stubFetch({
+      "GET /task-types": [csvScan],
+      "POST /tasks": (request: StubRequest) => {
+        posted.push(request);
+        return reply(202, created);
+      },
+    });
+  });
+
+  it("uploads the chosen file at once, shows its progress, and sends the upload id", async () => {
+    const xhr = stubXhr();
+    const user = userEvent.setup();
+    const onStarted = vi.fn();
+    render(<StartTaskForm onStarted={onStarted} />);
+    const picker = await screen.findByLabelText(/Positions/);
+    expect(picker).toHaveAttribute("type", "file");
+    expect(picker).toHaveAttribute("accept", ".csv");
+    expect(screen.getByText(/Takes \.csv files\./)).toBeInTheDocument();
+
+    await user.upload(picker, new File(["x,y\n1,2\n"], "path.csv", { type: "text/csv" }));
+    const [request] = xhr.sent;
+    expect(request?.method).toBe("POST");
+    expect(request?.url).toBe("/uploads");
+    const file = (request?.body as FormData).get("file") as File;
+    expect(file.name).toBe("path.csv");
+
+    act(() => request?.progress(4, 8));
+    expect(screen.getByRole("progressbar", { name: "Uploading path.csv" })).toHaveAttribute("aria-valuenow", "50");
+    act(() => request?.respond(201, stored));
+    expect(await screen.findByText("Uploaded path.csv (8 bytes)")).toBeInTheDocument();
+    expect(screen.queryByRole("progressbar")).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole("button", { name: "Start Task" }));
+    await waitFor(() => expect(onStarted).toHaveBeenCalledWith(created));
+    expect(posted[0]?.body).toEqual({ task_type: "csv_scan", parameters: { positions: stored.upload_id, confirm_timeout: 300 } });
+  });
+
+  it("shows why the server refused a file and keeps no upload id", async () => {
+    const xhr = stubXhr();
+    const user = userEvent.setup();
+    render(<StartTaskForm onStarted={() => {}} />);
+    const picker = await screen.findByLabelText(/Positions/);
+    await user.upload(picker, new File(["x"], "big.csv", { type: "text/csv" }));
+    act(() => xhr.sent[0]?.respond(413, { detail: "Upload too large: the limit is 50 MiB (52428800 bytes)" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "Could not upload big.csv: Upload too large: the limit is 50 MiB (52428800 bytes)",
+    );
+    await user.click(screen.getByRole("button", { name: "Start Task" }));
+    await waitFor(() => expect(posted).toHaveLength(1));
+    expect(posted[0]?.body).toEqual({ task_type: "csv_scan", parameters: { confirm_timeout: 300 } });
   });
 });
