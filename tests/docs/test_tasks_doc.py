@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,3 +101,43 @@ async def test_the_plug_in_example_runs_as_written(lab_server: ServerProcess) ->
         assert progress == [(50.0, "wash"), (100.0, "wash")]
         assert done["result"] == documented_result == {"sample": "P-001", "cycles": 2}
         assert (await http.get(f"/tasks/{task_id}")).json()["status"] == "completed"
+
+
+async def test_the_file_parameter_example_runs_as_written(tmp_path: Path) -> None:
+    from interlock.tasks import builtin_registry
+    from tests.support.server import run_server
+
+    example = tmp_path / "count_example.py"
+    example.write_text(only(code_blocks(DOC), "class CountParams").body, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("count_example", example)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["count_example"] = module  # pydantic resolves the model's names there
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["count_example"]
+    registry = builtin_registry()
+    registry.task("count_sequences", params=module.CountParams)(module.count_sequences)
+    upload_call, submit_call = only(code_blocks(DOC), "-F file=@reads.fasta").body.split("\n# -> ")
+    assert "/uploads" in upload_call and '"task_type": "count_sequences"' in submit_call
+    with run_server(tmp_path / "data", registry=registry) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            stored = await http.post(
+                "/uploads", files={"file": ("reads.fasta", b">a\nACGT\n>b\nGGCC\n")}
+            )
+            assert stored.status_code == 201
+            assert set(stored.json()) == {"upload_id", "filename", "size", "sha256"}
+            wrong = await http.post("/uploads", files={"file": ("reads.txt", b">a\n")})
+            for upload, status in ((wrong, 422), (stored, 202)):
+                r = await http.post(
+                    "/tasks",
+                    json={
+                        "task_type": "count_sequences",
+                        "parameters": {"sequences": upload.json()["upload_id"]},
+                    },
+                )
+                assert r.status_code == status, r.text
+            async with await WS.open(server.ws_url, r.json()["task_id"]) as ws:
+                done = await ws.until("task_completed")
+    assert done["result"] == {"file": "reads.fasta", "records": 2}
