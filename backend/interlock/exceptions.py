@@ -91,7 +91,8 @@ class UploadRejected(InterlockError):
 
     ``status`` is the HTTP status: 400 a malformed multipart body, 413 a file over
     ``INTERLOCK_MAX_UPLOAD_MB``, 415 not ``multipart/form-data``, 422 not exactly one part
-    named ``file`` (then ``field`` names the part).
+    named ``file`` (then ``field`` names the part), 507 the disk is full, 503 another I/O
+    error stored nothing.
     """
 
     def __init__(self, status: int, message: str, field: str | None = None) -> None:

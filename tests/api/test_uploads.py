@@ -17,6 +17,7 @@ from interlock.runtime import TaskContext
 from interlock.uploads import InputFile
 from interlock.uploads.multipart import display_name
 from tests.api.test_bodies import peak_rss_kib
+from tests.support.faults import tmpfs
 from tests.support.process import ServerProcess
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
@@ -358,3 +359,14 @@ async def test_a_file_with_a_suffix_the_parameter_does_not_take_is_a_field_error
     ]
     meta = json.loads((server.settings.uploads_dir / f"{csv['upload_id']}.json").read_text())
     assert meta["last_used_at"] is None  # a refused task uses nothing
+
+
+async def test_a_full_disk_is_507_and_leaves_nothing(tmp_path: Path) -> None:
+    uploads = tmp_path / "data" / "uploads"
+    with tmpfs(uploads, size="1m"), run_server(tmp_path / "data") as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            r = await http.post("/uploads", files={"file": ("big.bin", b"x" * (2 * MiB))})
+            assert r.status_code == 507, r.text
+            assert r.json()["detail"].startswith("The server could not store the upload: No space")
+            assert [p.name for p in uploads.iterdir()] == []  # the partial file is gone
+            assert (await upload(http, "small.txt", b"fits"))["size"] == 4  # room again

@@ -61,6 +61,8 @@ _MULTIPART_BODY: dict[str, Any] = {
         400: {"model": Detail, "description": "Malformed multipart body"},
         413: {"model": Detail, "description": "The file is over INTERLOCK_MAX_UPLOAD_MB"},
         415: {"model": Detail, "description": "Not multipart/form-data"},
+        503: {"model": Detail, "description": "An I/O error: nothing was stored"},
+        507: {"model": Detail, "description": "The disk is full: nothing was stored"},
     },
 )
 @body_limit(_body_cap)

@@ -83,9 +83,10 @@ class PendingUpload:
         self.size = 0
         self._hash = hashlib.sha256()
         self._pieces: list[bytes] = []
-        self._fd: int | None = os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
-        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        # A buffered file, not a bare descriptor: its close waits for a write still running
+        # in a worker thread (a cancelled request), so the descriptor is never reused under it.
+        self._file = os.fdopen(fd, "wb")
 
     def add(self, data: bytes) -> None:
         self.size += len(data)
@@ -97,29 +98,28 @@ class PendingUpload:
             await asyncio.to_thread(self._write, pieces)
 
     def _write(self, pieces: list[bytes]) -> None:
-        assert self._fd is not None
         for piece in pieces:
             self._hash.update(piece)
-            view = memoryview(piece)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            self._file.write(piece)
 
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
     def close(self, *, sync: bool) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            try:
-                if sync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
+        if self._file.closed:
+            return
+        try:
+            if sync:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
 
     def discard(self) -> None:
         """Drop the partial file (a failed or refused upload leaves nothing behind)."""
-        self.close(sync=False)
+        with suppress(OSError):
+            self.close(sync=False)
         with suppress(FileNotFoundError):
             self.path.unlink()
 

@@ -9,6 +9,7 @@ wrong with the body is an :class:`~interlock.exceptions.UploadRejected` with its
 
 from __future__ import annotations
 
+import errno
 import re
 import unicodedata
 from collections.abc import AsyncIterator
@@ -36,6 +37,13 @@ def too_large(limit: int) -> UploadRejected:
     return UploadRejected(
         413, f"Upload too large: the limit is {limit / 1024 / 1024:g} MiB ({limit} bytes)"
     )
+
+
+def unstorable(exc: OSError) -> UploadRejected:
+    """The disk refused the upload: 507 when it is full, 503 for any other I/O error."""
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    why = exc.strerror or str(exc)
+    return UploadRejected(507 if full else 503, f"The server could not store the upload: {why}")
 
 
 def display_name(raw: str) -> str:
@@ -168,7 +176,10 @@ async def receive_upload(
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + ENVELOPE_BYTES:
         raise too_large(limit)  # before a byte is read
-    pending = await uploads.begin()
+    try:
+        pending = await uploads.begin()
+    except OSError as exc:
+        raise unstorable(exc) from exc
     try:
         parts = _Parts(pending, limit)
         parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
@@ -191,6 +202,9 @@ async def receive_upload(
             content_type=parts.content_type,
             uploaded_by=uploaded_by,
         )
+    except OSError as exc:  # a full or failing disk, while writing or committing
+        pending.discard()
+        raise unstorable(exc) from exc
     except BaseException:
         pending.discard()
         raise
