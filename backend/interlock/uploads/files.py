@@ -265,7 +265,8 @@ class UploadStore:
                 self._meta_path(upload_id).unlink()  # first: from now on it is unknown
             with suppress(FileNotFoundError):
                 (self.root / upload_id).unlink()
-        log.info("removed upload %s (unused since %s)", upload_id, cutoff.isoformat())
+        since = upload.last_activity.isoformat() if upload else "its metadata was unreadable"
+        log.info("removed upload %s (no task used it since %s)", upload_id, since)
         return True
 
     def _remove_if_older(self, path: Path, cutoff: datetime) -> None:
