@@ -1,7 +1,11 @@
-"""Command line: ``interlock serve [--host H] [--port P] [--data-dir DIR] [...]``.
+"""Command line: run the server, and manage its users and API tokens.
+
+``interlock serve [--host H] [--port P] [--data-dir DIR] [...]``; ``interlock users …`` and
+``interlock tokens …`` manage who may use it.
 
 Every setting is a flag of ``serve`` (``interlock serve --help`` lists them); see
-``interlock.flags`` for how they are generated from ``Settings``.
+``interlock.flags`` for how they are generated from ``Settings``, and ``interlock.admin``
+for the users and tokens commands.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from .admin import add_admin_commands
+from .admin import run as run_admin
 from .flags import add_settings_flags, settings_from
 from .server import serve
 
@@ -26,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_flags(serve_parser)
     # A bad setting is a usage error of `serve`: keep its parser for settings_from.
     serve_parser.set_defaults(parser=serve_parser)
+    add_admin_commands(sub)
     return parser
 
 
@@ -33,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         serve(settings_from(args, args.parser))
+    else:
+        raise SystemExit(run_admin(args))
 
 
 if __name__ == "__main__":

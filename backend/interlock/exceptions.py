@@ -148,3 +148,41 @@ class ValidationFailed(InterlockError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("validation failed")
         self.errors = errors
+
+
+class AuthError(InterlockError):
+    """Base of the errors of user and token management (``interlock.auth``). The message is
+    meant for the person who ran the command or request, as is."""
+
+
+class InvalidName(AuthError):
+    """Raised when a user name is empty, too long, or has characters outside
+    ``A-Z a-z 0-9 . _ @ -`` (or does not start with a letter or digit)."""
+
+
+class InvalidPassword(AuthError):
+    """Raised when a password to set is empty (or longer than the limit)."""
+
+
+class UnknownUser(AuthError):
+    """Raised when a user name is not in the auth store."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no user named {name!r}")
+        self.name = name
+
+
+class DuplicateUser(AuthError):
+    """Raised when adding a user whose name is taken."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a user named {name!r} already exists")
+        self.name = name
+
+
+class UnknownToken(AuthError):
+    """Raised when a token id is not in the auth store (or, over REST, not the caller's)."""
+
+    def __init__(self, token_id: str) -> None:
+        super().__init__(f"no token with id {token_id!r}")
+        self.token_id = token_id
