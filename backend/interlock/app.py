@@ -18,7 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from . import __version__
+from .api import auth as auth_api
 from .api import docs, hardware, health, poc, tasks, uploads, ws
+from .auth.registry import ConnectionRegistry
+from .auth.service import AuthService, with_auth
+from .auth.store import AuthStore
 from .bodies import BodyGuard
 from .bus import EventBus, MemoryBus
 from .datadir import guarded
@@ -64,6 +68,7 @@ def create_app(
     bus: EventBus | None = None,
     services: dict[str, Any] | None = None,
     static_dir: Path | None = None,
+    auth_store: AuthStore | None = None,
 ) -> FastAPI:
     """Build the application. Everything not given is made from ``settings``."""
     settings = settings or Settings()
@@ -91,6 +96,8 @@ def create_app(
         owns_controller=owns_controller,
     )
     supervisor.install()
+    connections = ConnectionRegistry()
+    auth = AuthService.from_settings(settings, connections, auth_store) if settings.auth else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,13 +130,15 @@ def create_app(
         docs_url=None,  # api/docs.py serves /docs and /redoc with local assets instead
         redoc_url=None,
         # Its own store lives in the data directory: one server per directory.
-        lifespan=guarded(lifespan, settings.data_dir, settings.database_path)
+        lifespan=guarded(with_auth(auth, lifespan), settings.data_dir, settings.database_path)
         if owns_store
-        else lifespan,
+        else with_auth(auth, lifespan),
     )
     app.state.settings = settings
-    # Set when INTERLOCK_AUTH is on (interlock.auth); None: everyone is auth.LOCAL.
-    app.state.authenticator = None
+    # With INTERLOCK_AUTH on (interlock.auth); None: everyone is auth.LOCAL.
+    app.state.auth = auth
+    app.state.authenticator = auth.authenticator if auth is not None else None
+    app.state.connections = connections  # every open WebSocket, by credential
     app.state.manager = manager
     app.state.supervisor = supervisor
     app.state.uploads = services[UPLOADS]
@@ -159,7 +168,14 @@ def create_app(
         errors = [{**err, "msg": error_message(err)} for err in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
-    for router in (health.router, tasks.router, poc.router, hardware.router, ws.router):
+    for router in (
+        health.router,
+        auth_api.router,
+        tasks.router,
+        poc.router,
+        hardware.router,
+        ws.router,
+    ):
         app.include_router(router)
     app.include_router(uploads.router)
     app.include_router(docs.router)

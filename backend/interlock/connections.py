@@ -69,6 +69,12 @@ class Connection:
                 self._on_overflow(self)
             self._close(TRY_AGAIN_LATER, self.close_reason, drop_queued=True)
 
+    def close(self, code: int, reason: str) -> None:
+        """Close now with ``code``: what waits in the outbox is dropped, nothing more is
+        delivered, and the close is bounded like every other (it never blocks)."""
+        if self.close_code is None:
+            self._close(code, reason, drop_queued=True)
+
     def _close(self, code: int, reason: str, *, drop_queued: bool) -> None:
         """Queue the close marker and start the clock on it."""
         self.close_code = code

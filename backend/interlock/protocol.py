@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter
 
+from .auth.roles import Role
 from .states import RequestKind, ResolveReason, TaskStatus
 
 JSON = Any
@@ -91,11 +92,13 @@ class RequestUserInput(SessionMessage):
 
 
 class Answerer(_Message):
-    """Who resolved a request: a connection (WebSocket), or an HTTP client."""
+    """Who resolved a request: a connection (WebSocket), or an HTTP client; with
+    authentication on, the signed-in ``user`` and their ``role`` (both null when it is off)."""
 
     connection_id: str | None = None
     client: str | None = None
     user: str | None = None
+    role: Role | None = None
     via: Literal["websocket", "http", "server"] = "websocket"
 
 
@@ -224,6 +227,7 @@ ErrorCode = Literal[
     "invalid_since",
     "task_not_active",
     "store_unavailable",
+    "forbidden",
 ]
 
 

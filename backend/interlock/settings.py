@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         description="Accept the risk of listening on a non-loopback address without "
         "authentication.",
     )
+    login_hours: float = Field(
+        default=12,
+        gt=0,
+        description="Hours a console sign-in (its session cookie) lasts; then sign in again.",
+    )
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port to listen on.")
     data_dir: Path = Field(

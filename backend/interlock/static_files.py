@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
+from .api.deps import Public
+
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -15,7 +17,8 @@ def mount_console(app: FastAPI, static_dir: Path) -> None:
     app.state.static_dir = static_dir
     root = static_dir.resolve()
 
-    @app.get("/{path:path}", include_in_schema=False)
+    # Public: the console's files are the same for everyone; it signs in through /auth.
+    @app.get("/{path:path}", include_in_schema=False, dependencies=[Public])
     async def console(path: str, request: Request) -> Response:
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):

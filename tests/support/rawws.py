@@ -13,7 +13,9 @@ import struct
 
 
 class StalledTab:
-    def __init__(self, host: str, port: int, path: str) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.settimeout(10)
@@ -23,7 +25,9 @@ class StalledTab:
             (
                 f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                "Sec-WebSocket-Version: 13\r\n\r\n"
+                "Sec-WebSocket-Version: 13\r\n"
+                + "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+                + "\r\n"
             ).encode()
         )
         self.buffer = b""
@@ -65,12 +69,16 @@ class StalledTab:
             return None
         return code
 
-    def send_frame(self, opcode: int, payload: bytes = b"", times: int = 1) -> None:
-        """A masked client frame (payload under 126 bytes), ``times`` over in one write."""
+    @staticmethod
+    def frame(opcode: int, payload: bytes = b"") -> bytes:
+        """A masked client frame (payload under 126 bytes)."""
         mask = os.urandom(4)
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        frame = bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
-        self.sock.sendall(frame * times)
+        return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+    def send_frame(self, opcode: int, payload: bytes = b"", times: int = 1) -> None:
+        """A masked client frame (payload under 126 bytes), ``times`` over in one write."""
+        self.sock.sendall(self.frame(opcode, payload) * times)
 
     def flood_pings(self, count: int, payload: bytes = b"p" * 125) -> int:
         """Send ``count`` pings without reading a byte; returns how many went out before the

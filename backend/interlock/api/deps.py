@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -10,9 +11,11 @@ from starlette.requests import HTTPConnection
 
 from ..auth import LOCAL, Identity, Role
 from ..auth.authenticator import Authenticator
+from ..auth.service import AuthService
 from ..manager import SessionManager
 
 NOT_AUTHENTICATED = "Not authenticated"
+AUTH_OFF = "Authentication is off: there are no users or tokens (set INTERLOCK_AUTH=true)"
 
 
 def get_manager(request: Request) -> SessionManager:
@@ -43,17 +46,49 @@ async def get_caller(request: Request) -> Identity:
 Caller = Annotated[Identity, Depends(get_caller)]
 
 
-def require(role: Role) -> Callable[[Identity], Awaitable[Identity]]:
-    """A dependency: the caller, who must have at least ``role`` (403 otherwise)."""
+class Require:
+    """The dependency ``require(role)`` returns: the caller, who must have at least
+    ``role`` (403 ``Forbidden: requires <role>`` otherwise). ``role`` is what the route
+    declares (the role matrix test reads it)."""
 
-    async def check(caller: Caller) -> Identity:
-        if not caller.allows(role):
-            raise HTTPException(403, f"Forbidden: requires {role.value}")
+    def __init__(self, role: Role) -> None:
+        self.role = role
+        self.__name__ = f"require_{role.value}"
+
+    async def __call__(self, caller: Caller) -> Identity:
+        if not caller.allows(self.role):
+            raise HTTPException(403, f"Forbidden: requires {self.role.value}")
         return caller
 
-    check.__name__ = f"require_{role.value}"
-    return check
 
+@functools.cache
+def require(role: Role) -> Callable[[Identity], Awaitable[Identity]]:
+    """A dependency: the caller, who must have at least ``role`` (403 otherwise). One object
+    per role, so a route that asks twice is checked once per request.
+
+    Next to each route: ``dependencies=[Depends(require(Role.OPERATOR))]``, or a parameter
+    ``caller: Operator`` where the route needs to know who is asking."""
+    return Require(role)
+
+
+async def public() -> None:
+    """Declares a route open to everyone, signed in or not: it must say nothing private."""
+
+
+#: ``dependencies=[Public]``: the route is open to everyone (a declared decision, read by
+#: the role matrix test like the roles of ``require``).
+Public = Depends(public)
+
+
+def get_auth(request: Request) -> AuthService:
+    """The auth service; 404 when authentication is off (there are no users then)."""
+    auth: AuthService | None = request.app.state.auth
+    if auth is None:
+        raise HTTPException(404, AUTH_OFF)
+    return auth
+
+
+Auth = Annotated[AuthService, Depends(get_auth)]
 
 Viewer = Annotated[Identity, Depends(require(Role.VIEWER))]
 Operator = Annotated[Identity, Depends(require(Role.OPERATOR))]

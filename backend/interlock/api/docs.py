@@ -17,6 +17,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
+from .deps import Public
+
 #: Where fastapi-offline keeps the dist files it ships.
 VENDOR_DIR = Path(str(files(fastapi_offline) / "static"))
 FAVICON = Path(__file__).resolve().parents[1] / "assets" / "favicon.ico"
@@ -47,7 +49,9 @@ CSP = "; ".join(
     )
 )
 
-router = APIRouter(include_in_schema=False)
+# Public: the pages and their scripts are the same on every install (and /openapi.json,
+# which they load, is public too: it describes the API, not this server's data).
+router = APIRouter(include_in_schema=False, dependencies=[Public])
 
 
 @router.get("/docs")

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from ..auth import Role
 from ..hardware import HardwareError
 from ..supervisor import MotionSupervisor
+from .deps import require
 from .views import Detail, HardwareView, StopFailed, StopReport
 
 router = APIRouter(tags=["hardware"])
@@ -22,7 +24,9 @@ def get_supervisor(request: Request) -> MotionSupervisor:
 Supervisor = Annotated[MotionSupervisor, Depends(get_supervisor)]
 
 
-@router.get("/hardware", responses={502: {"model": Detail}})
+@router.get(
+    "/hardware", responses={502: {"model": Detail}}, dependencies=[Depends(require(Role.VIEWER))]
+)
 async def hardware(supervisor: Supervisor) -> HardwareView:
     """The controller and every axis: position, motion, unit and soft limits."""
     try:
@@ -35,6 +39,8 @@ async def hardware(supervisor: Supervisor) -> HardwareView:
     "/hardware/stop",
     response_model=StopReport,
     responses={502: {"model": StopFailed, "description": "Some axes did not accept the stop"}},
+    # Anyone who can see may stop; only operators may move.
+    dependencies=[Depends(require(Role.VIEWER))],
 )
 async def stop(supervisor: Supervisor) -> dict[str, Any] | JSONResponse:
     """Software stop: cancel every task holding axes, then stop every axis.

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import __version__
 from ..manager import SessionManager
+from .deps import Public
 from .views import Health
 
 router = APIRouter(tags=["health"])
@@ -40,7 +41,13 @@ DEGRADED: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/health", response_model=Health, response_model_exclude_none=True, responses=DEGRADED)
+@router.get(
+    "/health",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses=DEGRADED,
+    dependencies=[Public],  # for probes: says nothing private
+)
 async def health(request: Request, response: Response) -> Health:
     """Readiness: 200 ``{"status": "ok"}``, or 503 ``{"status": "degraded", "reason"}``
     while the store fails (tasks cannot start and answers are refused meanwhile)."""
@@ -49,7 +56,11 @@ async def health(request: Request, response: Response) -> Health:
 
 
 @router.get(
-    "/api/health", response_model=Health, response_model_exclude_none=True, responses=DEGRADED
+    "/api/health",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses=DEGRADED,
+    dependencies=[Public],
 )
 async def api_health(request: Request, response: Response) -> Health:
     """Same as ``/health`` (the pipeline backend's route)."""
@@ -61,6 +72,7 @@ async def api_health(request: Request, response: Response) -> Health:
     "/",
     response_class=Response,
     responses={200: {"model": Health, "content": {"text/html": {}}}},
+    dependencies=[Public],  # the console's page (it signs in itself) or the health JSON
 )
 async def root(request: Request) -> Response:
     """Browsers get the operator console; every other client gets the health JSON."""

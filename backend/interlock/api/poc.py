@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..auth import Role
 from ..exceptions import TaskNotFound
-from .deps import Manager
+from .deps import Manager, require
 from .tasks import SUBMIT_ERRORS, cancelled_or_raise, submit
 from .views import CancelledSession, CreatedTask, Detail, SessionInfo
 
@@ -23,7 +24,12 @@ class StartBody(BaseModel):
     queue: bool = False
 
 
-@router.post("/start-task", response_model=CreatedTask, responses=SUBMIT_ERRORS)
+@router.post(
+    "/start-task",
+    response_model=CreatedTask,
+    responses=SUBMIT_ERRORS,
+    dependencies=[Depends(require(Role.OPERATOR))],
+)
 async def start_task(
     manager: Manager, body: StartBody | None = None
 ) -> dict[str, Any] | JSONResponse:
@@ -33,7 +39,10 @@ async def start_task(
 
 
 @router.post(
-    "/cancel-task/{session_id}", response_model=CancelledSession, responses={400: {"model": Detail}}
+    "/cancel-task/{session_id}",
+    response_model=CancelledSession,
+    responses={400: {"model": Detail}},
+    dependencies=[Depends(require(Role.OPERATOR))],
 )
 async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
     await cancelled_or_raise(manager, session_id)
@@ -44,7 +53,7 @@ async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
     }
 
 
-@router.get("/session-info/{session_id}")
+@router.get("/session-info/{session_id}", dependencies=[Depends(require(Role.VIEWER))])
 async def session_info(session_id: str, manager: Manager) -> SessionInfo:
     """Connection and history facts about a session (for debugging clients)."""
     try:

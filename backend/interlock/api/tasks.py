@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .. import protocol as p
+from ..auth import Role
 from ..exceptions import AnswerRejected, InvalidParameters, TaskNotFound, UnknownTaskType
 from ..manager import CancelOutcome
 from ..states import TaskStatus
-from .deps import Manager
+from .deps import Manager, Operator, require
 from .views import (
     AnswerAccepted,
     AnswerRefused,
@@ -97,19 +98,25 @@ async def submit(
     }
 
 
-@router.get("/task-types")
+@router.get("/task-types", dependencies=[Depends(require(Role.VIEWER))])
 async def task_types(manager: Manager) -> list[TaskTypeView]:
     """Every task type: name, title, description and the JSON Schema of its parameters."""
     return [TaskTypeView.of(t) for t in manager.registry]
 
 
-@router.post("/tasks", status_code=202, response_model=CreatedTask, responses=SUBMIT_ERRORS)
+@router.post(
+    "/tasks",
+    status_code=202,
+    response_model=CreatedTask,
+    responses=SUBMIT_ERRORS,
+    dependencies=[Depends(require(Role.OPERATOR))],
+)
 async def create_task(body: TaskCreate, manager: Manager) -> dict[str, Any] | JSONResponse:
     """Submit a task. 409 when no slot or resource is free (unless ``queue`` is true)."""
     return await submit(manager, body.task_type, body.parameters, body.queue)
 
 
-@router.get("/tasks")
+@router.get("/tasks", dependencies=[Depends(require(Role.VIEWER))])
 async def list_tasks(
     manager: Manager,
     status: TaskStatus | None = None,
@@ -124,14 +131,14 @@ async def list_tasks(
     return out
 
 
-@router.get("/tasks/current/info")
+@router.get("/tasks/current/info", dependencies=[Depends(require(Role.VIEWER))])
 async def current_task(manager: Manager) -> TaskView | None:
     """The active (running or waiting) task, or null."""
     session = manager.current()
     return session_view(session, manager) if session else None
 
 
-@router.get("/tasks/{task_id}", responses=NOT_FOUND)
+@router.get("/tasks/{task_id}", responses=NOT_FOUND, dependencies=[Depends(require(Role.VIEWER))])
 async def get_task(task_id: str, manager: Manager) -> TaskView:
     try:
         session = await manager.get(task_id)
@@ -154,6 +161,7 @@ async def cancelled_or_raise(manager: Manager, task_id: str) -> None:
     "/tasks/{task_id}",
     response_model=CancelledTask,
     responses={400: {"model": Detail}, 504: {"model": Detail}},
+    dependencies=[Depends(require(Role.OPERATOR))],
 )
 async def cancel_task(task_id: str, manager: Manager) -> dict[str, Any]:
     """Cancel a queued, running or waiting task; answers once it has ended."""
@@ -170,11 +178,16 @@ async def cancel_task(task_id: str, manager: Manager) -> dict[str, Any]:
     },
 )
 async def answer(
-    task_id: str, body: AnswerBody, request: Request, manager: Manager
+    task_id: str, body: AnswerBody, request: Request, caller: Operator, manager: Manager
 ) -> dict[str, Any] | JSONResponse:
     """Answer the open request over HTTP; same rules as the WebSocket (first answer wins)."""
     client = request.client
-    answerer = p.Answerer(client=f"{client.host}:{client.port}" if client else None, via="http")
+    answerer = p.Answerer(
+        client=f"{client.host}:{client.port}" if client else None,
+        user=caller.user,
+        role=caller.named_role,
+        via="http",
+    )
     try:
         rid = await manager.answer(
             task_id, body.request_id, answerer, value=body.value, values=body.values
@@ -190,7 +203,9 @@ async def answer(
     return {"task_id": task_id, "request_id": rid, "status": "answered"}
 
 
-@router.get("/tasks/{task_id}/requests", responses=NOT_FOUND)
+@router.get(
+    "/tasks/{task_id}/requests", responses=NOT_FOUND, dependencies=[Depends(require(Role.VIEWER))]
+)
 async def requests(task_id: str, manager: Manager) -> list[RequestView]:
     """The audit trail: every request of the task, what it asked, the answer, who gave it."""
     try:
@@ -204,6 +219,7 @@ async def requests(task_id: str, manager: Manager) -> list[RequestView]:
     "/tasks/{task_id}/artifacts/{name}",
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}, **NOT_FOUND},
+    dependencies=[Depends(require(Role.VIEWER))],
 )
 async def artifact(task_id: str, name: str, manager: Manager) -> Response:
     """Download a file the task produced."""

@@ -5,23 +5,36 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
 from .. import protocol as p
 from .. import strict_json
+from ..auth import Identity, Role
+from ..auth.registry import ConnectionRegistry, Registration
 from ..connections import TRY_AGAIN_LATER, Connection
 from ..exceptions import AnswerRejected, StoreError, TaskNotFound
 from ..forms import field_errors
 from ..manager import SessionManager
 from ..sessions import Session
 from ..settings import Settings
+from .deps import NOT_AUTHENTICATED, identify
 
 router = APIRouter()
 
 POLICY_VIOLATION = 1008
 TOO_BIG = 1009
 SESSION_NOT_FOUND = 4404
+
+#: The least role each client message needs: anyone who may watch may ping; answering and
+#: cancelling move hardware, so they are for operators.
+MESSAGE_ROLES: dict[str, Role] = {
+    p.type_of(p.Ping): Role.VIEWER,
+    p.type_of(p.Confirm): Role.OPERATOR,
+    p.type_of(p.UserInput): Role.OPERATOR,
+    p.type_of(p.Cancel): Role.OPERATOR,
+}
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -57,12 +70,46 @@ def _parse_since(raw: str | None) -> int | None:
 
 @router.websocket("/ws/{session_id}")
 async def session_socket(websocket: WebSocket, session_id: str) -> None:
+    """Watch a session (at least ``viewer``): the handshake is authenticated before it is
+    accepted; each message is then authorized (``MESSAGE_ROLES``)."""
     app = websocket.app
     settings: Settings = app.state.settings
-    manager: SessionManager = app.state.manager
+    registry: ConnectionRegistry = app.state.connections
     if not origin_allowed(websocket, settings):
         await websocket.close(POLICY_VIOLATION)  # before accept: the handshake gets 403
         return
+    try:
+        identity = await identify(websocket)
+    except StoreError as exc:
+        await _deny(websocket, 503, f"Store unavailable: {exc}", {"Retry-After": "1"})
+        return
+    if identity is None:
+        await _deny(websocket, 401, NOT_AUTHENTICATED, {"WWW-Authenticate": "Bearer"})
+        return
+    # At once, with no await since the credential was checked: a revocation from now on
+    # finds this connection (auth.registry).
+    client = websocket.client
+    registration = registry.add(identity, f"{client.host}:{client.port}" if client else None)
+    try:
+        await _serve(websocket, session_id, registration)
+    finally:
+        registry.remove(registration)
+
+
+async def _deny(websocket: WebSocket, status: int, detail: str, headers: dict[str, str]) -> None:
+    """Refuse the handshake with an HTTP response, where the server can send one (uvicorn
+    can); else with the plain refusal, which the client sees as HTTP 403."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(
+            JSONResponse({"detail": detail}, status_code=status, headers=headers)
+        )
+    else:
+        await websocket.close(POLICY_VIOLATION)
+
+
+async def _serve(websocket: WebSocket, session_id: str, registration: Registration) -> None:
+    settings: Settings = websocket.app.state.settings
+    manager: SessionManager = websocket.app.state.manager
     await websocket.accept()
     try:
         since = _parse_since(websocket.query_params.get("since"))
@@ -85,10 +132,11 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         settings.ws_queue_size + settings.history_size + 2,
         on_overflow=lambda c: manager.unsubscribe(session, c),
     )
+    registration.bind(conn.close)
     attach(manager, session, conn, since)
     conn.start()
     try:
-        await _receive_loop(manager, session, conn, settings.ws_max_message_bytes)
+        await _receive_loop(manager, session, conn, settings.ws_max_message_bytes, registration)
     finally:
         manager.detach(session, conn)
         await conn.aclose()
@@ -117,11 +165,14 @@ async def _receive_loop(
     session: Session,
     conn: Connection,
     max_bytes: int,
+    registration: Registration,
 ) -> None:
     while True:
         event = await conn.receive()
         if event["type"] == "websocket.disconnect":
             return
+        if conn.close_code is not None:
+            continue  # closing (its credential revoked, say): it acts on nothing more
         text = event.get("text")
         if text is None:
             raw = event.get("bytes") or b""
@@ -136,15 +187,16 @@ async def _receive_loop(
         if len(text) > max_bytes:
             await conn.drain_and_close(TOO_BIG, "message too big")
             return
-        reply = await handle(manager, session, conn, text)
+        reply = await handle(manager, session, conn, text, registration.identity)
         if reply is not None:
             conn.deliver(reply)
 
 
 async def handle(
-    manager: SessionManager, session: Session, conn: Connection, text: str
+    manager: SessionManager, session: Session, conn: Connection, text: str, caller: Identity
 ) -> str | None:
-    """Act on one client message; returns a reply for this connection only, if any."""
+    """Act on one client message from ``caller``; returns a reply for this connection only,
+    if any. A message beyond the caller's role gets ``forbidden`` and changes nothing."""
     try:
         raw = strict_json.loads(text)
     except strict_json.InvalidJSON as exc:
@@ -156,6 +208,9 @@ async def handle(
             "unknown_type",
             f"unknown message type {shown}; expected one of {sorted(p.CLIENT_TYPES)}",
         )
+    needed = MESSAGE_ROLES[kind]
+    if not caller.allows(needed):
+        return _error("forbidden", f"{kind} requires the {needed.value} role")
     try:
         msg = p.client_message_adapter.validate_python(raw)
     except ValidationError as exc:
@@ -166,7 +221,13 @@ async def handle(
         if not manager.cancel(session.id):
             return _error("task_not_active", "the task is not running (already finished?)")
         return None
-    answerer = p.Answerer(connection_id=conn.id, client=conn.client, via="websocket")
+    answerer = p.Answerer(
+        connection_id=conn.id,
+        client=conn.client,
+        user=caller.user,
+        role=caller.named_role,
+        via="websocket",
+    )
     try:
         if isinstance(msg, p.Confirm):
             await manager.answer(session.id, msg.request_id, answerer, value=msg.value)

@@ -22,6 +22,12 @@ class Identity:
     def allows(self, needed: Role) -> bool:
         return self.role.allows(needed)
 
+    @property
+    def named_role(self) -> Role | None:
+        """The role to record in an audit (``answered_by.role``): None when authentication
+        is off, where nobody is identified and ``LOCAL``'s admin role says nothing."""
+        return self.role if self.user is not None else None
+
 
 #: Everyone, when ``INTERLOCK_AUTH`` is off: the server trusts whoever reaches it (it then
 #: listens on loopback only, unless ``INTERLOCK_ALLOW_NO_AUTH`` accepts the risk).

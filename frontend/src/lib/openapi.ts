@@ -45,6 +45,133 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Sign in: sets the HttpOnly, SameSite=Strict session cookie. 401 for a wrong name or
+         *     password; 429 (``Retry-After``) after five failures for the name within five minutes.
+         */
+        post: operations["login_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End the login session of the cookie (its WebSockets close with 4401) and clear the
+         *     cookie. API tokens are not touched: revoke them with ``DELETE /auth/tokens/{id}``.
+         */
+        post: operations["logout_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Who the caller is (401 when not signed in).
+         */
+        get: operations["me_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tokens
+         * @description The caller's API tokens that are not revoked (expired ones included).
+         */
+        get: operations["list_tokens_auth_tokens_get"];
+        put?: never;
+        /**
+         * Create Token
+         * @description A new API token of the caller's, shown once: send it as ``Authorization: Bearer``.
+         */
+        post: operations["create_token_auth_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Token
+         * @description Revoke one of the caller's tokens (an admin: anyone's); its WebSockets close with
+         *     4401. 404 for a token that is not the caller's or is revoked already.
+         */
+        delete: operations["revoke_token_auth_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Users
+         * @description Every user and role (admins only; users are managed with ``interlock users``).
+         */
+        get: operations["users_auth_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cancel-task/{session_id}": {
         parameters: {
             query?: never;
@@ -312,27 +439,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/uploads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Upload
-         * @description Store one file for a task parameter. It streams to disk (never held in memory), is
-         *     refused with 413 as soon as it passes the cap, and is kept while tasks use it.
-         */
-        post: operations["upload_uploads_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -369,13 +475,15 @@ export interface components {
         };
         /**
          * Answerer
-         * @description Who resolved a request: a connection (WebSocket), or an HTTP client.
+         * @description Who resolved a request: a connection (WebSocket), or an HTTP client; with
+         *     authentication on, the signed-in ``user`` and their ``role`` (both null when it is off).
          */
         Answerer: {
             /** Client */
             client: string | null;
             /** Connection Id */
             connection_id: string | null;
+            role: components["schemas"]["Role"] | null;
             /** User */
             user: string | null;
             /**
@@ -394,7 +502,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "unknown_type" | "validation_error" | "no_pending_request" | "stale_request" | "already_answered" | "session_not_found" | "invalid_since" | "task_not_active" | "store_unavailable";
+            code: "invalid_json" | "unknown_type" | "validation_error" | "no_pending_request" | "stale_request" | "already_answered" | "session_not_found" | "invalid_since" | "task_not_active" | "store_unavailable" | "forbidden";
             /** Detail */
             detail: string;
             /** Errors */
@@ -576,6 +684,46 @@ export interface components {
             /** Value */
             value: unknown;
         };
+        /** LoginBody */
+        LoginBody: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /**
+         * Me
+         * @description Who the caller is: ``user`` is null when authentication is off.
+         */
+        Me: {
+            role: components["schemas"]["Role"];
+            /** User */
+            user: string | null;
+        };
+        /**
+         * NewToken
+         * @description A token just made: ``token`` is shown this once and kept nowhere in the clear.
+         */
+        NewToken: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Last Used At
+             * @description Noted at most once a minute
+             */
+            last_used_at: string | null;
+            /** Token */
+            token: string;
+            /** User */
+            user: string;
+        };
         /**
          * RequestConfirmation
          * @description The task waits for a yes/no. ``default`` is what a timeout answers.
@@ -699,6 +847,11 @@ export interface components {
          * @enum {string}
          */
         ResolveReason: "answered" | "timeout" | "cancelled";
+        /**
+         * Role
+         * @enum {string}
+         */
+        Role: "viewer" | "operator" | "admin";
         /**
          * SessionInfo
          * @description ``GET /session-info/{id}``: connection and history facts (for debugging clients).
@@ -875,30 +1028,48 @@ export interface components {
             task_type: string;
         };
         /**
-         * UploadCreated
-         * @description A stored upload: send ``upload_id`` as the value of a task's file parameter.
+         * TokenCreate
+         * @description Body of ``POST /auth/tokens`` (optional): ``expires_days``, or no expiry.
          */
-        UploadCreated: {
+        TokenCreate: {
+            /** Expires Days */
+            expires_days?: number | null;
+        };
+        /**
+         * TokenView
+         * @description An API token as its owner sees it (never the token itself).
+         */
+        TokenView: {
             /**
-             * Filename
-             * @description The client's file name, for display only
+             * Created At
+             * Format: date-time
              */
-            filename: string;
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: string;
             /**
-             * Sha256
-             * @description SHA-256 of the bytes stored, hex
+             * Last Used At
+             * @description Noted at most once a minute
              */
-            sha256: string;
+            last_used_at: string | null;
+        };
+        /** UserView */
+        UserView: {
             /**
-             * Size
-             * @description Bytes stored
+             * Created At
+             * Format: date-time
              */
-            size: number;
+            created_at: string;
             /**
-             * Upload Id
-             * @description 32 hex digits; what a file parameter takes
+             * Has Password
+             * @description False: the user signs in with tokens only
              */
-            upload_id: string;
+            has_password: boolean;
+            role: components["schemas"]["Role"];
+            /** User */
+            user: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -968,6 +1139,242 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    login_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    logout_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    me_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    list_tokens_auth_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenView"][];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    create_token_auth_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TokenCreate"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewToken"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_token_auth_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    users_auth_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"][];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
         };
@@ -1509,78 +1916,6 @@ export interface operations {
             };
         };
     };
-    upload_uploads_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": {
-                    /** Format: binary */
-                    file: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UploadCreated"];
-                };
-            };
-            /** @description Malformed multipart body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Detail"];
-                };
-            };
-            /** @description The file is over INTERLOCK_MAX_UPLOAD_MB */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Detail"];
-                };
-            };
-            /** @description Not multipart/form-data */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Detail"];
-                };
-            };
-            /** @description An I/O error: nothing was stored */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Detail"];
-                };
-            };
-            /** @description The disk is full: nothing was stored */
-            507: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Detail"];
-                };
-            };
-        };
-    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -1591,10 +1926,11 @@ type ReadonlyArray<T> = [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const answererViaValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Answerer"]["via"]> = ["websocket", "http", "server"];
-export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active", "store_unavailable"];
+export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active", "store_unavailable", "forbidden"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok", "degraded"];
 export const requestConfirmationTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestConfirmation"]["type"]> = ["request_confirmation"];
 export const requestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestKind"]> = ["confirm", "retry", "hazard"];
 export const requestUserInputTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestUserInput"]["type"]> = ["request_user_input"];
 export const resolveReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ResolveReason"]> = ["answered", "timeout", "cancelled"];
+export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["viewer", "operator", "admin"];
 export const taskStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TaskStatus"]> = ["pending", "queued", "running", "waiting", "completed", "failed", "cancelled", "interrupted"];

@@ -6,6 +6,11 @@
 
 /**
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
+ * via the `definition` "Role".
+ */
+export type Role = "viewer" | "operator" | "admin";
+/**
+ * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "ClientMessage".
  */
 export type ClientMessage = Confirm | UserInput | Cancel | Ping;
@@ -63,7 +68,8 @@ export interface InterlockProtocol {
   [k: string]: unknown | undefined;
 }
 /**
- * Who resolved a request: a connection (WebSocket), or an HTTP client.
+ * Who resolved a request: a connection (WebSocket), or an HTTP client; with
+ * authentication on, the signed-in ``user`` and their ``role`` (both null when it is off).
  *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "Answerer".
@@ -71,6 +77,7 @@ export interface InterlockProtocol {
 export interface Answerer {
   client: string | null;
   connection_id: string | null;
+  role: Role | null;
   user: string | null;
   via: "websocket" | "http" | "server";
 }
@@ -150,7 +157,8 @@ export interface Error {
     | "session_not_found"
     | "invalid_since"
     | "task_not_active"
-    | "store_unavailable";
+    | "store_unavailable"
+    | "forbidden";
   errors: FieldError[];
   message: string;
   type: "error";

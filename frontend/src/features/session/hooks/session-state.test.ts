@@ -98,7 +98,7 @@ describe("sessionReducer", () => {
     expect(clientHost("127.0.0.1:50000")).toBe("127.0.0.1");
     expect(clientHost("[::1]:50000")).toBe("::1");
     expect(clientHost("lab-pc")).toBe("lab-pc");
-    expect(describeAnswerer({ connection_id: null, client: "10.0.0.7:4000", user: null, via: "http" })).toBe("10.0.0.7 (via the HTTP API)");
+    expect(describeAnswerer({ connection_id: null, client: "10.0.0.7:4000", user: null, role: null, via: "http" })).toBe("10.0.0.7 (via the HTTP API)");
   });
 
   it("puts server field errors on their fields and keeps the request open", () => {
@@ -178,8 +178,8 @@ describe("sessionReducer", () => {
 
 describe("describeAnswerer", () => {
   it("names the user, else the client host, else the connection", () => {
-    expect(describeAnswerer({ connection_id: "c1", client: "10.0.0.5:1234", user: "ana", via: "websocket" })).toBe("ana (another tab)");
-    expect(describeAnswerer({ connection_id: "c1", client: "10.0.0.5:1234", user: null, via: "http" })).toBe("10.0.0.5 (via the HTTP API)");
-    expect(describeAnswerer({ connection_id: "c1", client: null, user: null, via: "websocket" })).toBe("c1 (another tab)");
+    expect(describeAnswerer({ connection_id: "c1", client: "10.0.0.5:1234", user: "ana", role: "operator", via: "websocket" })).toBe("ana (another tab)");
+    expect(describeAnswerer({ connection_id: "c1", client: "10.0.0.5:1234", user: null, role: null, via: "http" })).toBe("10.0.0.5 (via the HTTP API)");
+    expect(describeAnswerer({ connection_id: "c1", client: null, user: null, role: null, via: "websocket" })).toBe("c1 (another tab)");
   });
 });
