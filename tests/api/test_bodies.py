@@ -136,6 +136,15 @@ def peak_rss_kib(pid: int) -> int:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
 
 
+async def read_response(reader: asyncio.StreamReader) -> bytes:
+    """One whole response: its head, then as many body bytes as Content-Length says (the head
+    and the body may arrive in different reads)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+    body = await reader.readexactly(int(length.group(1))) if length else b""
+    return head + body
+
+
 async def stream_body(port: int, path: str, total: int, chunked: bool) -> bytes:
     """Send a ``total``-byte body (chunked or with Content-Length) until the server answers.
 
@@ -147,7 +156,7 @@ async def stream_body(port: int, path: str, total: int, chunked: bool) -> bytes:
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"{framing}\r\n\r\n".encode()
     )
-    response = asyncio.ensure_future(reader.read(65536))
+    response = asyncio.ensure_future(read_response(reader))
 
     async def send() -> None:
         chunk = b"[" + b"1," * (MiB // 2 - 1) + b"1]"

@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], Role | str] = {
     ("GET", "/session-info/{session_id}"): VIEWER,
     ("GET", "/hardware"): VIEWER,
     ("POST", "/hardware/stop"): VIEWER,  # anyone who can see may stop
+    ("POST", "/uploads"): OPERATOR,
     ("WS", "/ws/{session_id}"): VIEWER,
 }
 CALLERS: list[Role | None] = [None, VIEWER, OPERATOR, ADMIN]

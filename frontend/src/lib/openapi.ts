@@ -439,6 +439,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload
+         * @description Store one file for a task parameter. It streams to disk (never held in memory), is
+         *     refused with 413 as soon as it passes the cap, and is kept while tasks use it.
+         */
+        post: operations["upload_uploads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1054,6 +1075,32 @@ export interface components {
              * @description Noted at most once a minute
              */
             last_used_at: string | null;
+        };
+        /**
+         * UploadCreated
+         * @description A stored upload: send ``upload_id`` as the value of a task's file parameter.
+         */
+        UploadCreated: {
+            /**
+             * Filename
+             * @description The client's file name, for display only
+             */
+            filename: string;
+            /**
+             * Sha256
+             * @description SHA-256 of the bytes stored, hex
+             */
+            sha256: string;
+            /**
+             * Size
+             * @description Bytes stored
+             */
+            size: number;
+            /**
+             * Upload Id
+             * @description 32 hex digits; what a file parameter takes
+             */
+            upload_id: string;
         };
         /** UserView */
         UserView: {
@@ -1912,6 +1959,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskView"] | null;
+                };
+            };
+        };
+    };
+    upload_uploads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadCreated"];
+                };
+            };
+            /** @description Malformed multipart body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The file is over INTERLOCK_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Not multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An I/O error: nothing was stored */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The disk is full: nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
         };
