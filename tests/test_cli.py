@@ -24,6 +24,12 @@ from interlock.flags import (
 from interlock.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Lists whose entries are checked: a value each entry of which is valid.
+LIST_EXAMPLES = {"allowed_origins": "http://a.example, https://b.example:8443"}
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",")]
 
 
 def parse(*argv: str) -> Settings:
@@ -40,6 +46,8 @@ def other_value(name: str, info: FieldInfo, tmp_path: Path) -> tuple[list[str], 
     if annotation is bool:
         return [flag if not default else f"--no-{flag[2:]}"], not default
     if get_origin(annotation) is list:
+        if name in LIST_EXAMPLES:
+            return [flag, LIST_EXAMPLES[name]], _comma_list(LIST_EXAMPLES[name])
         return [flag, "a, b"], ["a", "b"]
     if get_origin(annotation) is Literal:
         choice = next(c for c in get_args(annotation) if c != default)

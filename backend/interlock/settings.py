@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .hosts import ANY_HOST, host_name
+from .origins import ANY_ORIGIN, normalize_origin
+
 #: uvicorn's level names (``trace`` is its own, below ``debug``).
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
@@ -79,7 +82,15 @@ class Settings(BaseSettings):
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins allowed to open WebSockets; empty = same host only; '*' = any.",
+        description="Other origins (scheme://host[:port]) trusted like the server's own: they "
+        "may change state, open WebSockets and read with credentials (CORS); '*' lets any "
+        "origin read without credentials, never change state.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Names clients use for this server besides localhost, 127.0.0.1, [::1] "
+        "and the bind address; other Host headers get 400 (DNS rebinding). '*' = any (only "
+        "behind a proxy that checks Host itself).",
     )
     ws_queue_size: int = Field(
         default=1024,
@@ -125,11 +136,30 @@ class Settings(BaseSettings):
         description="How much the server logs: critical, error, warning, info, debug or trace.",
     )
 
-    @field_validator("allowed_origins", "task_modules", mode="before")
+    @field_validator("allowed_origins", "allowed_hosts", "task_modules", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        out = []
+        for entry in value:
+            origin = entry if entry == ANY_ORIGIN else normalize_origin(entry)
+            if origin is None:
+                raise ValueError(f"not an origin: {entry!r} (expected scheme://host[:port])")
+            out.append(origin)
+        return out
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry != ANY_HOST and host_name(entry) is None:
+                raise ValueError(f"not a host name or address: {entry!r}")
         return value
 
     @field_validator("log_level", mode="before")
