@@ -1,11 +1,19 @@
-"""The names the server answers to, and what is loopback."""
+"""The names the server answers to, what is loopback, and `interlock serve` refusing to
+listen beyond this machine without authentication."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from interlock.hosts import HostPolicy, host_name, is_loopback, split_host
+from interlock.server import NO_AUTH_REFUSAL
 from interlock.settings import Settings
+from tests.support.server import free_socket
 
 
 @pytest.mark.parametrize(
@@ -82,3 +90,53 @@ def test_allowed_hosts_are_read_from_the_environment(monkeypatch: pytest.MonkeyP
 def test_a_bad_allowed_host_is_a_clear_error(entry: str) -> None:
     with pytest.raises(ValueError, match="not a host name or address"):
         Settings(allowed_hosts=[entry])
+
+
+def serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    sock = free_socket()
+    port = str(sock.getsockname()[1])
+    sock.close()
+    return subprocess.run(
+        [sys.executable, "-m", "interlock", "serve", "--port", port, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "lab-pc"])
+def test_serve_refuses_a_non_loopback_host_without_authentication(
+    tmp_path: Path, host: str
+) -> None:
+    done = serve(tmp_path, "--host", host)
+    assert done.returncode == 1, done
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"refusing to listen on {host} without authentication: set INTERLOCK_AUTH=true "
+        "(or INTERLOCK_ALLOW_NO_AUTH=true to accept the risk)"
+    )
+    assert NO_AUTH_REFUSAL.format(host=host) in done.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything was opened
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--auth",), {}),
+        ((), {"INTERLOCK_AUTH": "true"}),
+        (("--allow-no-auth",), {}),
+        ((), {"INTERLOCK_ALLOW_NO_AUTH": "true"}),
+    ],
+)
+def test_authentication_or_accepting_the_risk_passes_the_check(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    # 192.0.2.1 (TEST-NET-1) is on no interface here: past the check, binding fails. That
+    # shows the check let it through without ever listening beyond loopback in a test.
+    done = serve(tmp_path, "--host", "192.0.2.1", *args, **env)
+    assert "refusing to listen" not in done.stderr, done.stderr
+    assert "192.0.2.1" in done.stderr and done.returncode != 0, done
+    assert (tmp_path / "data").exists()
+    if "--allow-no-auth" in args or env.get("INTERLOCK_ALLOW_NO_AUTH"):
+        assert "listening on 192.0.2.1 without authentication" in done.stderr

@@ -34,6 +34,7 @@ from fastapi import FastAPI
 
 from . import datadir
 from .exceptions import DataDirError
+from .hosts import is_loopback
 from .settings import Settings
 from .states import SHUTDOWN_REASON
 from .wire import is_fast_path, websocket_protocol
@@ -48,6 +49,11 @@ EXIT_FORCED = 128 + signal.SIGINT
 FORCE_GRACE = 0.5
 #: Extra seconds the watchdog allows past the shutdown deadline (the axes' final halt).
 WATCHDOG_MARGIN = 2.0
+#: Why ``serve`` will not listen beyond this machine with authentication off.
+NO_AUTH_REFUSAL = (
+    "refusing to listen on {host} without authentication: set INTERLOCK_AUTH=true "
+    "(or INTERLOCK_ALLOW_NO_AUTH=true to accept the risk)"
+)
 
 
 class InterlockServer(uvicorn.Server):
@@ -155,12 +161,19 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: Any) -> uvicor
 def serve(settings: Settings) -> None:
     """Hold the data directory, check it, then build the app and serve it until a signal
     stops it. A directory another server holds, or one that fails the start-up checks,
-    ends the process at once with status 1 and one line on stderr (``DataDirError``)."""
+    ends the process at once with status 1 and one line on stderr (``DataDirError``), as
+    does a non-loopback ``host`` without authentication (:data:`NO_AUTH_REFUSAL`)."""
     from .app import create_app
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if not (settings.auth or is_loopback(settings.host)):
+        if not settings.allow_no_auth:
+            raise SystemExit(NO_AUTH_REFUSAL.format(host=settings.host))
+        log.warning(
+            "listening on %s without authentication (INTERLOCK_ALLOW_NO_AUTH)", settings.host
+        )
     try:
         lock = datadir.hold(settings.data_dir, settings.database_path)
     except DataDirError as exc:
