@@ -31,6 +31,7 @@ from .forms import error_message
 from .hardware import load_controller
 from .manager import SessionManager
 from .settings import Settings
+from .site_guard import protect
 from .static_files import STATIC_DIR, mount_console
 from .store import SQLiteStore, Store
 from .supervisor import MotionSupervisor
@@ -144,6 +145,7 @@ def create_app(
     app.state.uploads = services[UPLOADS]
     app.state.upload_sweeper = sweeper
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    protect(app, settings)  # Host, Origin and CORS: before everything else
 
     @app.exception_handler(CapacityExceeded)
     async def _capacity(_request: Request, exc: CapacityExceeded) -> JSONResponse:

@@ -3,6 +3,7 @@ and an API token, written to a data directory's real auth store."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,3 +61,10 @@ async def with_store(data_dir: Path) -> SQLiteAuthStore:
 
 async def login(client: httpx.AsyncClient, name: str, password: str = PASSWORD) -> httpx.Response:
     return await client.post("/auth/login", json={"username": name, "password": password})
+
+
+def authenticate_operator(data_dir: Path) -> dict[str, str]:
+    """Seed ``data_dir``'s real auth store (before its server starts) with one person per
+    role; returns the headers that prove the operator."""
+    people = asyncio.run(seed(data_dir))
+    return people.headers(Role.OPERATOR)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -37,17 +35,6 @@ MESSAGE_ROLES: dict[str, Role] = {
 }
 
 
-def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """Browsers send Origin; CORS does not protect WebSockets, so check it here."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser
-    allowed = settings.allowed_origins
-    if "*" in allowed or origin in allowed:
-        return True
-    return urlsplit(origin).netloc == websocket.headers.get("host")
-
-
 def _error(code: p.ErrorCode, message: str, errors: list[dict[str, str]] | None = None) -> str:
     return p.Error(
         code=code, message=message, errors=[p.FieldError(**e) for e in errors or []]
@@ -73,11 +60,8 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     """Watch a session (at least ``viewer``): the handshake is authenticated before it is
     accepted; each message is then authorized (``MESSAGE_ROLES``)."""
     app = websocket.app
-    settings: Settings = app.state.settings
     registry: ConnectionRegistry = app.state.connections
-    if not origin_allowed(websocket, settings):
-        await websocket.close(POLICY_VIOLATION)  # before accept: the handshake gets 403
-        return
+    # Host and Origin were checked before routing (interlock.site_guard).
     try:
         identity = await identify(websocket)
     except StoreError as exc:
