@@ -14,6 +14,7 @@ effect at all. A refused WebSocket handshake gets the same HTTP answer (JSON ``d
 where the server supports the denial-response extension (uvicorn does), else a plain 403.
 
 :func:`protect` installs it with CORS for trusted origins (:mod:`interlock.cors`).
+Request bodies must be JSON (415), which :mod:`interlock.bodies` checks per route.
 """
 
 from __future__ import annotations

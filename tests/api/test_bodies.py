@@ -12,12 +12,14 @@ import pytest
 from fastapi import Request
 from pydantic import BaseModel
 
-from interlock.bodies import body_limit
+from interlock.bodies import body_limit, body_types
 from tests.support.process import ServerProcess
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
 
 MiB = 1024 * 1024
+OCTETS = "application/octet-stream"
+RAW = {"content-type": OCTETS}
 
 NOT_STRICT = [
     b'{"task_type": "chatty", "parameters": {"pause": NaN}}',
@@ -60,9 +62,9 @@ async def test_every_json_route_answers_non_strict_json_with_422(
             )
             assert r.status_code == 422, (method, path, body[:60], r.text)
             assert r.json()["detail"][0]["type"] == "json_invalid", r.text
-        # Without a content type (FastAPI versions differ on whether that is JSON).
+        # A body must say it is JSON: without a content type it is not parsed at all.
         r = await client.request(method, path, content=NOT_STRICT[0])
-        assert r.status_code == 422, (method, path, r.text)
+        assert r.status_code == 415, (method, path, r.text)
 
 
 async def test_every_json_route_refuses_an_oversize_body_with_413(
@@ -100,6 +102,7 @@ async def test_strict_json_still_accepts_what_json_allows(
 
 async def test_a_route_can_have_its_own_cap(tmp_path: Path) -> None:
     @body_limit(4 * MiB)
+    @body_types(OCTETS)
     async def upload(request: Request) -> dict[str, Any]:
         size = 0
         async for chunk in request.stream():
@@ -114,21 +117,44 @@ async def test_a_route_can_have_its_own_cap(tmp_path: Path) -> None:
         server.app.add_api_route("/test/upload", upload, methods=["POST"])
         server.app.add_api_route("/test/tiny", tiny, methods=["POST"])
         async with httpx.AsyncClient(base_url=server.url) as http:
-            r = await http.post("/test/upload", content=b"x" * (3 * MiB))
+            r = await http.post("/test/upload", content=b"x" * (3 * MiB), headers=RAW)
             assert r.status_code == 200 and r.json() == {"size": 3 * MiB}
 
             async def chunks(n: int) -> Any:
                 for _ in range(n):
                     yield b"x" * MiB
 
-            r = await http.post("/test/upload", content=chunks(3))  # chunked, under the cap
+            r = await http.post("/test/upload", content=chunks(3), headers=RAW)  # chunked
             assert r.json() == {"size": 3 * MiB}
-            r = await http.post("/test/upload", content=b"x" * (5 * MiB))
+            r = await http.post("/test/upload", content=b"x" * (5 * MiB), headers=RAW)
             assert r.status_code == 413 and "4194304" in r.json()["detail"]
             r = await http.post("/test/tiny", json={"text": "x" * 50})
             assert r.json() == {"size": 50}
             r = await http.post("/test/tiny", json={"text": "x" * 200})
             assert r.status_code == 413
+
+
+async def test_a_route_can_take_another_media_type_instead_of_json(tmp_path: Path) -> None:
+    @body_types(OCTETS)
+    async def raw(request: Request) -> dict[str, Any]:
+        return {"size": len(await request.body())}
+
+    with run_server(tmp_path / "d", registry=make_registry()) as server:
+        server.app.add_api_route("/test/raw", raw, methods=["POST"])
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            r = await http.post("/test/raw", content=b"\x00\xff", headers=RAW)
+            assert r.status_code == 200 and r.json() == {"size": 2}
+            for other in ("application/json", "text/plain", "multipart/form-data; boundary=x"):
+                r = await http.post("/test/raw", content=b"{}", headers={"content-type": other})
+                assert r.status_code == 415, (other, r.text)
+                assert r.json()["detail"].endswith(f"send {OCTETS}")
+            r = await http.post("/test/raw", content=b"{}")
+            assert r.status_code == 415
+            assert (await http.post("/test/raw")).json() == {"size": 0}  # no body, no type
+            # Every other route still takes JSON only.
+            r = await http.post("/tasks", content=b"\x00", headers=RAW)
+            assert r.status_code == 415
+            assert r.json()["detail"] == f"Unsupported media type {OCTETS}: send application/json"
 
 
 def peak_rss_kib(pid: int) -> int:

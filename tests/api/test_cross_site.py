@@ -1,4 +1,4 @@
-"""Cross-site requests and DNS rebinding are refused, with auth off and on.
+"""Cross-site requests, DNS rebinding and non-JSON bodies are refused, with auth off and on.
 
 Each test plays what a hostile page can make the operator's browser send: a form posting
 ``text/plain`` (no CORS preflight), a ``fetch`` or a WebSocket from a foreign ``Origin``, a
@@ -25,6 +25,8 @@ from tests.support.tasks import make_registry
 from tests.support.ws import WS
 
 EVIL = "http://evil.example"
+#: What a cross-site form with ``enctype="text/plain"`` sends: JSON-looking text.
+FORM_TEXT = b'{"task_type": "block", "parameters": {}, "x": "="}'
 
 
 @dataclass
@@ -101,6 +103,57 @@ async def site(live: tuple[LiveServer, dict[str, str]]) -> AsyncIterator[Site]:
         for task in await Site(server, http, auth).tasks():
             if task["status"] in {"queued", "running", "waiting"}:
                 await http.delete(f"/tasks/{task['task_id']}")
+
+
+# --- non-JSON bodies: 415 ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b"],
+)
+async def test_a_text_plain_post_is_refused_with_415(site: Site, content_type: str) -> None:
+    # Same origin, so only the content type is wrong: a form on a page of this very server
+    # would be refused too. And without Origin, as a script would send it.
+    for origin in ({"Origin": site.own_origin}, {}):
+        headers = {"Content-Type": content_type, **origin}
+        r = await site.http.post("/tasks", content=FORM_TEXT, headers=headers)
+        assert r.status_code == 415, r.text
+        assert r.json()["detail"].endswith("send application/json"), r.text
+    assert await site.tasks() == []
+
+
+async def test_an_answer_posted_as_text_plain_is_refused(site: Site) -> None:
+    sid, rid = await site.prompt()
+    body = f'{{"request_id": "{rid}", "value": true}}'.encode()
+    r = await site.http.post(
+        f"/tasks/{sid}/answer", content=body, headers={"Content-Type": "text/plain"}
+    )
+    assert r.status_code == 415, r.text
+    assert await site.still_open(sid, rid)
+
+
+async def test_a_body_without_a_content_type_is_refused(site: Site) -> None:
+    r = await site.http.post("/tasks", content=FORM_TEXT)
+    assert r.status_code == 415, r.text
+    assert r.json()["detail"] == "Unsupported media type (none): send application/json"
+    assert await site.tasks() == []
+
+
+async def test_bodiless_posts_need_no_content_type(site: Site) -> None:
+    assert (await site.http.post("/hardware/stop")).status_code == 200
+    r = await site.http.post("/start-task")  # its body is optional
+    assert r.status_code == 200, r.text
+    r = await site.http.post(f"/cancel-task/{r.json()['session_id']}")
+    assert r.status_code == 200, r.text
+
+
+async def test_json_with_parameters_and_json_suffix_types_are_accepted(site: Site) -> None:
+    body = b'{"task_type": "block", "parameters": {}}'
+    for ctype in ("application/json; charset=utf-8", "Application/JSON", "application/x+json"):
+        r = await site.http.post("/tasks", content=body, headers={"Content-Type": ctype})
+        assert r.status_code == 202, (ctype, r.text)
+        await site.http.delete(f"/tasks/{r.json()['task_id']}")
 
 
 # --- foreign origins: 403 ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 from starlette.types import Scope
 
-from ..bodies import body_limit
+from ..bodies import body_limit, body_types
 from ..exceptions import UploadRejected
 from ..settings import Settings
 from ..uploads import UploadStore
@@ -66,6 +66,7 @@ _MULTIPART_BODY: dict[str, Any] = {
     },
 )
 @body_limit(_body_cap)
+@body_types("multipart/form-data")
 async def upload(request: Request, caller: Operator) -> UploadCreated | JSONResponse:
     """Store one file for a task parameter. It streams to disk (never held in memory), is
     refused with 413 as soon as it passes the cap, and is kept while tasks use it."""
