@@ -145,7 +145,7 @@ def create_app(
     app.state.uploads = services[UPLOADS]
     app.state.upload_sweeper = sweeper
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
-    protect(app, settings)  # Host, Origin and CORS: before everything else
+    protect(app, settings)  # Host, Origin, CORS and security headers: before everything else
 
     @app.exception_handler(CapacityExceeded)
     async def _capacity(_request: Request, exc: CapacityExceeded) -> JSONResponse:

@@ -13,7 +13,8 @@ Both run before routing, authentication and body parsing, so a refused request h
 effect at all. A refused WebSocket handshake gets the same HTTP answer (JSON ``detail``)
 where the server supports the denial-response extension (uvicorn does), else a plain 403.
 
-:func:`protect` installs it with CORS for trusted origins (:mod:`interlock.cors`).
+:func:`protect` installs it with the rest of the HTTP hardening: CORS for trusted origins
+(:mod:`interlock.cors`) and the security headers (:mod:`interlock.security_headers`).
 Request bodies must be JSON (415), which :mod:`interlock.bodies` checks per route.
 """
 
@@ -30,6 +31,7 @@ from starlette.websockets import WebSocketClose
 from .cors import CORS
 from .hosts import ANY_HOST, WILDCARD_BINDS, HostPolicy, host_name
 from .origins import SAFE_METHODS, OriginPolicy
+from .security_headers import SecurityHeaders
 from .settings import Settings
 
 log = logging.getLogger("interlock.site")
@@ -86,8 +88,8 @@ class SiteGuard:
 
 
 def protect(app: FastAPI, settings: Settings) -> None:
-    """Add the site guard and CORS to ``app`` (after its other middleware: these run
-    first)."""
+    """Add the site guard, CORS and the security headers to ``app`` (after its other
+    middleware: these run first)."""
     hosts = HostPolicy.of(settings.host, settings.allowed_hosts)
     if (host_name(settings.host) or "") in WILDCARD_BINDS and not settings.allowed_hosts:
         log.warning(
@@ -103,3 +105,4 @@ def protect(app: FastAPI, settings: Settings) -> None:
     if settings.allowed_origins:
         app.add_middleware(CORS, allowed_origins=settings.allowed_origins)
     app.add_middleware(SiteGuard, hosts=hosts, origins=OriginPolicy.of(settings.allowed_origins))
+    app.add_middleware(SecurityHeaders)

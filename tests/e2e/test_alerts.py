@@ -100,7 +100,7 @@ def test_notifications_are_asked_for_by_a_button_and_shown_per_new_prompt(
     assert page.evaluate("window.__permissionRequests") == 1
 
     session_id = start_move(console)
-    page.wait_for_function("window.__notifications.length === 1")
+    page.wait_for_function("() => window.__notifications.length === 1")  # no eval: CSP
     shown = page.evaluate(
         "(({title, body, tag}) => ({title, body, tag}))(window.__notifications[0])"
     )

@@ -77,13 +77,16 @@ def run_server(
     services: dict[str, Any] | None = None,
     store: Store | None = None,
     ws: Any = None,
+    static_dir: Path | None = None,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
     """Start a server in a thread; stop it (gracefully) when the block ends."""
     sock = free_socket()
     host, port = sock.getsockname()
     settings = Settings(host=host, port=port, data_dir=data_dir, **overrides)
-    app = create_app(settings, registry=registry, services=services, store=store)
+    app = create_app(
+        settings, registry=registry, services=services, store=store, static_dir=static_dir
+    )
     ws = ws or websocket_protocol()
     app.state.ws_fast_path = is_fast_path(ws)
     config = uvicorn.Config(

@@ -46,6 +46,7 @@ CSP = "; ".join(
         "img-src 'self' data:",
         "font-src 'self' data:",
         "worker-src 'self' blob:",
+        "frame-ancestors 'none'",  # no framing: Swagger UI's Execute must not be clickjacked
     )
 )
 
