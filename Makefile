@@ -86,6 +86,7 @@ types: install
 
 bench: install-test
 	$(PY) bench/fanout.py
+	$(PY) bench/latency.py
 	$(PY) bench/ping_flood.py
 	$(PY) bench/stop_latency.py
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
@@ -36,6 +37,27 @@ async def stream(count: int) -> dict[str, int]:
                 await client.send_text(data)
             if i % 64 == 0:
                 await asyncio.sleep(0)
+        done = json.dumps({"type": "task_completed", "result": None})
+        for client in list(clients):
+            await client.send_text(done)
+
+    asyncio.get_running_loop().create_task(run())
+    return {"clients": len(clients)}
+
+
+@app.post("/paced")
+async def paced(rate: float, count: int) -> dict[str, int]:
+    """Broadcast ``count`` messages at ``rate`` per second, each carrying its emit time
+    (``time.time()``) as its content, then a terminal one, in the background."""
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i in range(count):
+            await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+            data = json.dumps({"type": "stream", "content": repr(time.time())})
+            for client in list(clients):
+                await client.send_text(data)
         done = json.dumps({"type": "task_completed", "result": None})
         for client in list(clients):
             await client.send_text(done)

@@ -68,7 +68,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def server(kind: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(kind: str, src: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run server ``kind`` pinned to CPU 0; Interlock from the package in ``src`` if given."""
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="interlock-bench-"))
     if kind.startswith("bare"):
@@ -99,7 +100,10 @@ def server(kind: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
             "--history-size",
             "1000",
         ]
-    proc = subprocess.Popen(pin(0) + cmd)
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(pin(0) + cmd, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from pathlib import Path
 
 import uvicorn
@@ -28,6 +29,11 @@ class StreamParams(BaseModel):
     gate: bool = False
 
 
+class PacedParams(BaseModel):
+    rate: float = 50.0
+    count: int = 500
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -46,6 +52,19 @@ def main() -> None:
             return {"count": 0}
         for i in range(ctx.params.count):
             await ctx.stream(f"line {i}")
+        return {"count": ctx.params.count}
+
+    @registry.task("bench_paced", params=PacedParams)
+    async def bench_paced(ctx: TaskContext[PacedParams]) -> dict[str, int]:
+        """Stream ``count`` lines at ``rate`` per second after a Yes, each line its emit
+        time (``time.time()``), as bench/baseline_app.py's ``/paced`` does."""
+        if not await ctx.confirm("Start streaming?"):
+            return {"count": 0}
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i in range(ctx.params.count):
+            await asyncio.sleep(max(0.0, start + i / ctx.params.rate - loop.time()))
+            await ctx.stream(repr(time.time()))
         return {"count": ctx.params.count}
 
     settings = Settings(
