@@ -1,11 +1,16 @@
-"""One WebSocket connection: a bounded outbox drained by its own sender task.
+"""One WebSocket connection: frames written at once while the socket takes them, else a
+bounded outbox drained by its own sender task.
 
-A slow tab never delays the task or other tabs: ``deliver`` only enqueues the shared JSON
-text. A tab whose outbox overflows is unsubscribed at once and closed with 1013 (it
-reconnects with ``since``). Every close is bounded: a tab that has not taken its close frame
-within :data:`CLOSE_TIMEOUT` seconds (it stopped reading and its socket is full) is dropped,
-by aborting the TCP connection where the server offers that (``interlock.frames``), and in
-any case by ending the sender and ``receive``.
+A slow tab never delays the task or other tabs: ``deliver`` never waits. On the fast path
+(``interlock.frames``) it writes the shared frame into the socket right away while the
+socket is writable and nothing waits before it, so a message reaches 100 idle tabs in one
+pass without waking 100 tasks; otherwise it enqueues the JSON text for the sender task.
+Once the socket is full (the tab stopped reading) messages wait in the outbox, in order; a
+tab whose outbox overflows is unsubscribed at once and closed with 1013 (it reconnects with
+``since``). Every close is bounded: a tab that has not taken its close frame within
+:data:`CLOSE_TIMEOUT` seconds (it stopped reading and its socket is full) is dropped, by
+aborting the TCP connection where the server offers that (``interlock.frames``), and in any
+case by ending the sender and ``receive``.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .frames import FRAMES_EXTENSION, FrameAbort, FrameWrite, frame_of
+from .frames import FRAMES_EXTENSION, FrameAbort, FrameWrite, FrameWriteNow, frame_of
 
 TRY_AGAIN_LATER = 1013
 ABNORMAL_CLOSURE = 1006
@@ -54,7 +59,10 @@ class Connection:
         self._deadline: asyncio.TimerHandle | None = None
         extension = websocket.scope.get("extensions", {}).get(FRAMES_EXTENSION)
         self._write_frames: FrameWrite | None = extension["write"] if extension else None
+        self._write_now: FrameWriteNow | None = extension.get("write_now") if extension else None
         self._abort: FrameAbort | None = extension.get("abort") if extension else None
+        #: Something waits in the outbox or in the sender: later messages must queue behind.
+        self._backlog = False
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
@@ -62,6 +70,10 @@ class Connection:
     def deliver(self, data: str) -> None:
         if self.close_code is not None:
             return
+        write_now = self._write_now
+        if write_now is not None and not self._backlog and write_now(frame_of(data)):
+            return
+        self._backlog = True
         try:
             self._queue.put_nowait(data)
         except asyncio.QueueFull:
@@ -79,6 +91,7 @@ class Connection:
         """Queue the close marker and start the clock on it."""
         self.close_code = code
         self.close_reason = reason
+        self._backlog = True
         # An overflowing tab drops what waits: it replays it after reconnecting.
         if drop_queued or self._queue.full():
             while not self._queue.empty():
@@ -148,6 +161,8 @@ class Connection:
                 return False
             if item is None:
                 return True
+            if queue.empty():  # all written: ``deliver`` may write directly again
+                self._backlog = False
 
     async def aclose(self) -> None:
         """Stop the sender (after the receive loop ended)."""

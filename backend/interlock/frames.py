@@ -10,13 +10,17 @@ import struct
 from collections.abc import Awaitable, Callable
 from typing import cast
 
-#: The ASGI extension a server offers in ``scope["extensions"]``: a dict with ``write`` and
-#: ``abort`` (see ``interlock.wire`` for uvicorn's). Without it tabs get plain ASGI sends.
+#: The ASGI extension a server offers in ``scope["extensions"]``: a dict with ``write``,
+#: ``write_now`` and ``abort`` (see ``interlock.wire`` for uvicorn's). Without it tabs get
+#: plain ASGI sends.
 FRAMES_EXTENSION = "interlock.frames"
 
 #: ``write(frames) -> bool``: waits while the socket is full; False once the connection is
 #: closing (nothing was written).
 FrameWrite = Callable[[bytes], Awaitable[bool]]
+#: ``write_now(frames) -> bool``: writes at once if the socket takes it without waiting;
+#: False (nothing was written) while it is full or the connection is closing.
+FrameWriteNow = Callable[[bytes], bool]
 #: ``abort()``: drop the TCP connection now (a client that does not read its close frame).
 FrameAbort = Callable[[], None]
 

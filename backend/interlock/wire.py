@@ -4,8 +4,9 @@
 
 * The ASGI extension ``interlock.frames`` (see :mod:`interlock.frames`): ``write(frames)``
   puts ready-made frame bytes on the connection, so a session message becomes a frame once
-  and every tab writes the same bytes; ``abort()`` drops a connection whose client stopped
-  reading, which no ASGI message can do.
+  and every tab writes the same bytes (``write_now`` does it without waiting, so a message
+  reaches 100 idle tabs without 100 task switches); ``abort()`` drops a connection whose
+  client stopped reading, which no ASGI message can do.
 * Bounded control frames. uvicorn answers every PING with a PONG whether or not the client
   reads them; a client that floods pings would grow the write buffer (and cost CPU) without
   limit. Pings and pongs beyond :data:`PING_BURST` plus :data:`PING_RATE` per second, or more
@@ -84,6 +85,7 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.close_sent and extensions is not None:  # the handshake was not refused
             extensions[FRAMES_EXTENSION] = {
                 "write": self.write_frames,
+                "write_now": self.write_frames_now,
                 "abort": self.abort,
             }
 
@@ -91,6 +93,19 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
         """Write ready-made frames after the app accepted; waits while the socket is full."""
         await self.writable.wait()
         if self.disconnected or self.close_sent or self.transport.is_closing():
+            return False
+        self.transport.write(frames)
+        return True
+
+    def write_frames_now(self, frames: bytes) -> bool:
+        """``write_frames`` without waiting: False (nothing written) while the socket is full
+        or the connection is closing."""
+        if (
+            not self.writable.is_set()
+            or self.disconnected
+            or self.close_sent
+            or self.transport.is_closing()
+        ):
             return False
         self.transport.write(frames)
         return True
