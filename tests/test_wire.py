@@ -1,5 +1,6 @@
-"""Wire output: frames built once, one socket write per event-loop step, order kept; the fast
-path is on in ``interlock serve`` and falls back, with one warning, where uvicorn lacks it."""
+"""Wire output: frames built once, an idle tab's write at once and the rest of an event-loop
+step in one socket write, order kept; the fast path is on in ``interlock serve`` and falls
+back, with one warning, where uvicorn lacks it."""
 
 from __future__ import annotations
 
@@ -57,32 +58,49 @@ class RecordingTransport(asyncio.Transport):
         return 0
 
 
-async def test_writes_of_one_step_become_one_write_in_order() -> None:
+async def test_an_idle_write_goes_out_at_once_and_the_rest_of_its_step_in_one_write() -> None:
     inner = RecordingTransport()
     t = CoalescingTransport(inner, asyncio.get_running_loop())
     for i in range(100):
         t.write(f"{i},".encode())
-    assert inner.writes == []
-    assert t.get_write_buffer_size() == sum(len(f"{i},") for i in range(100))
+    assert inner.writes == [b"0,"]
+    assert t.get_write_buffer_size() == sum(len(f"{i},") for i in range(1, 100))
     await asyncio.sleep(0)
-    assert inner.writes == ["".join(f"{i}," for i in range(100)).encode()]
+    assert inner.writes == [b"0,", "".join(f"{i}," for i in range(1, 100)).encode()]
     t.write(b"next")
-    await asyncio.sleep(0)
+    t.write(b"!")
     assert inner.writes[-1] == b"next"
+    await asyncio.sleep(0)
+    assert inner.writes[-1] == b"!"
+
+
+async def test_one_callback_flushes_every_transport_of_the_step() -> None:
+    loop = asyncio.get_running_loop()
+    inners = [RecordingTransport() for _ in range(3)]
+    transports = [CoalescingTransport(inner, loop) for inner in inners]
+    for t in transports:
+        t.write(b"a")
+        t.write(b"b")
+    ready = len(loop._ready)  # type: ignore[attr-defined]  # asyncio's queue of callbacks
+    assert ready == 1, f"{ready} callbacks for one step's flush"
+    await asyncio.sleep(0)
+    assert all(inner.writes == [b"a", b"b"] for inner in inners)
 
 
 async def test_close_flushes_first_and_abort_drops() -> None:
     inner = RecordingTransport()
     t = CoalescingTransport(inner, asyncio.get_running_loop())
-    t.write(b"last words")
+    t.write(b"last ")
+    t.write(b"words")
     t.close()
-    assert inner.writes == [b"last words"] and inner.closed
+    assert inner.writes == [b"last ", b"words"] and inner.closed
     inner2 = RecordingTransport()
     t2 = CoalescingTransport(inner2, asyncio.get_running_loop())
+    t2.write(b"sent")
     t2.write(b"never")
     t2.abort()
     await asyncio.sleep(0)
-    assert inner2.writes == [] and inner2.aborted
+    assert inner2.writes == [b"sent"] and inner2.aborted
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 200_000])
