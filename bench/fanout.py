@@ -68,7 +68,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def server(kind: str, src: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(
+    kind: str, src: Path | None = None, history_size: int = 1000
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run server ``kind`` pinned to CPU 0; Interlock from the package in ``src`` if given."""
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="interlock-bench-"))
@@ -98,7 +100,7 @@ def server(kind: str, src: Path | None = None) -> Iterator[tuple[str, subprocess
             "--data-dir",
             str(data),
             "--history-size",
-            "1000",
+            str(history_size),
         ]
     env = dict(os.environ)
     if src is not None:

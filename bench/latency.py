@@ -257,7 +257,8 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, kind, src in kinds:
             runner = run_bare if kind.startswith("bare") else run_interlock
-            with server(kind, src=src) as (url, proc):
+            # Interlock as configured by default: history trimmed to 100 messages.
+            with server(kind, src=src, history_size=100) as (url, proc):
                 latencies, cpu = runner(url, proc.pid, args.tabs, args.rate, count)
             results[name].add(latencies, cpu, args.tabs)
     print(
