@@ -6,7 +6,8 @@ aiosqlite would add a thread hop per statement and a second queue for nothing.
 
 Every call is bounded by ``timeout`` (``StoreThread``, in ``worker.py``); a write whose caller
 gave up rolls back before COMMIT. SQLite's busy timeout is below it, so a database locked by
-another process fails the statement instead of holding the thread.
+another process fails the statement instead of holding the thread. WAL checkpoints run beside
+the writer (``Checkpointer``, in ``sqlite_checkpoint.py``), so no commit waits for one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TypeVar
 
 from ..exceptions import StoreError
 from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
+from .sqlite_checkpoint import Checkpointer
 from .sqlite_errors import classify, unreachable
 from .sqlite_schema import (
     SCHEMA,
@@ -59,6 +61,7 @@ class SQLiteStore(Store):
         self.timeout = timeout
         self.busy_timeout = timeout / 2 if busy_timeout is None else busy_timeout
         self._thread = StoreThread(f"the database {path}", timeout)
+        self.checkpointer = Checkpointer(path)
         self._conn: sqlite3.Connection | None = None
         self._opened = False
         self._late: WriteBatch | None = None  # store thread only
@@ -114,6 +117,7 @@ class SQLiteStore(Store):
         except BaseException:
             self._rollback(conn)
             raise
+        self.checkpointer.committed()
 
     def _rollback(self, conn: sqlite3.Connection) -> None:
         if not conn.in_transaction:  # SQLite already rolled back (e.g. SQLITE_FULL)
@@ -138,6 +142,8 @@ class SQLiteStore(Store):
     async def close(self) -> None:
         def disconnect() -> None:
             self._opened = False
+            # First: the last connection to close checkpoints and removes the log.
+            self.checkpointer.close(self.timeout)
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
