@@ -6,7 +6,7 @@ Each server runs alone in a subprocess pinned to CPU 0 (clients on CPU 1). Print
   uvicorn as it comes (permessage-deflate negotiated by the client) and with deflate off
   (Interlock sends its session frames uncompressed, so that is the like-for-like figure);
 * single-session stream rate to one tab (target: >= 0.8 x bare), with history and
-  SQLite persistence on Interlock's side;
+  SQLite persistence on Interlock's side (the best of ``--single-runs`` runs);
 * 100 tabs reconnecting with 100 missed messages each: time to state_replay_complete
   (target: p99 <= 100 ms).
 
@@ -224,6 +224,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=2000, help="messages per fan-out run")
     parser.add_argument("--single", type=int, default=20000, help="messages, single-tab run")
+    parser.add_argument("--single-runs", type=int, default=3, help="single-tab runs (best)")
     parser.add_argument("--tabs", type=int, default=100)
     args = parser.parse_args()
     if (os.cpu_count() or 1) > 1:
@@ -235,7 +236,11 @@ def main() -> None:
         with server(kind) as (url, proc):
             cpu, wall = run(runner(url, proc.pid, args.tabs, args.messages))
             deliveries = args.tabs * args.messages
-            _, wall1 = run(runner(url, proc.pid, 1, args.single))
+            # Best of a few: a throughput figure on a shared machine is noise plus the
+            # rate; the fastest run is the closest to the rate (the same for every kind).
+            wall1 = min(
+                run(runner(url, proc.pid, 1, args.single))[1] for _ in range(args.single_runs)
+            )
             results[kind] = {
                 "us_per_delivery": cpu / deliveries * 1e6,
                 "fanout_rate": deliveries / wall,
