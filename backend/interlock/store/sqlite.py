@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from ..exceptions import StoreError
 from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
-from .sqlite_checkpoint import Checkpointer
+from .sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from .sqlite_errors import classify, unreachable
 from .sqlite_schema import (
     SCHEMA,
@@ -90,6 +90,7 @@ class SQLiteStore(Store):
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             conn.execute("PRAGMA foreign_keys=OFF")
             found = table_columns(conn)
             for table, columns in expected_columns().items():
