@@ -248,13 +248,10 @@ def axis_row(page: Page, axis: str) -> Locator:
 
 
 def choose_axis(page: Page, axis: str) -> None:
-    """Pick ``axis`` in the start form: a select of the controller's axes once the task marks
-    the field (``x-interlock-widget: axis``), a text field before."""
-    field = page.get_by_label("Axis", exact=True)
-    if field.evaluate("element => element.tagName") == "SELECT":
-        field.select_option(axis)
-    else:
-        field.fill(axis)
+    """Pick ``axis`` in the start form's select of the controller's axes (the task marks the
+    field ``x-interlock-widget: axis``). Waits for the select: until GET /hardware answers,
+    the field is a plain text box."""
+    page.get_by_role("combobox", name="Axis", exact=True).select_option(axis)
 
 
 def test_a_hardware_move_waits_for_its_hazard_confirmation(page: Page, console: Console) -> None:
