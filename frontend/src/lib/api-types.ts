@@ -4,7 +4,7 @@
  * but the names.
  */
 import type { components } from "./openapi";
-import { taskStatusValues } from "./openapi";
+import { roleValues, taskStatusValues } from "./openapi";
 
 type Schemas = components["schemas"];
 
@@ -24,6 +24,14 @@ export type UploadCreated = Schemas["UploadCreated"];
 export type HardwareState = Schemas["HardwareView"];
 export type AxisState = Schemas["AxisView"];
 export type TaskStatus = Schemas["TaskStatus"];
+/** GET /auth/me and POST /auth/login: who the caller is (`user` is null when authentication is off). */
+export type Me = Schemas["Me"];
+/** The body of POST /auth/login. */
+export type LoginBody = Schemas["LoginBody"];
+export type Role = Schemas["Role"];
+
+/** Every role, least first: each may do everything the ones before it may (from the server's enum). */
+export const ROLES: readonly Role[] = roleValues;
 
 /** Every task status, in lifecycle order (from the server's enum). */
 export const TASK_STATUSES: readonly TaskStatus[] = taskStatusValues;

@@ -2,8 +2,9 @@
  * POST /uploads: one file as multipart/form-data, with upload progress (fetch cannot report
  * it, XMLHttpRequest can). Resolves with the stored upload; rejects with an ApiError carrying
  * the server's status and message (413 too large, 422 …), or an Error when the network fails.
+ * A 401 or 403 is reported to lib/auth, as the REST client does.
  */
-import { apiError } from "./api-client";
+import { apiError, reportStatus, retryAfterSeconds } from "./api-client";
 import type { UploadCreated } from "./api-types";
 
 export type { UploadCreated } from "./api-types";
@@ -26,8 +27,12 @@ export function uploadFile(file: File, onProgress?: UploadProgress, signal?: Abo
       } catch {
         // not JSON (a proxy's error page): keep the text as the message
       }
-      if (xhr.status === 201) resolve(payload as UploadCreated);
-      else reject(apiError(xhr.status, payload));
+      if (xhr.status === 201) {
+        resolve(payload as UploadCreated);
+        return;
+      }
+      reportStatus(xhr.status);
+      reject(apiError(xhr.status, payload, retryAfterSeconds(xhr.getResponseHeader("Retry-After"))));
     };
     xhr.onerror = () => reject(new Error("The upload failed: the server could not be reached"));
     xhr.onabort = () => reject(new DOMException("The upload was cancelled", "AbortError"));

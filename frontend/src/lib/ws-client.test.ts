@@ -153,6 +153,27 @@ describe("SessionSocket", () => {
     expect(events.some((e) => e.kind === "error" && e.message.code === "session_not_found")).toBe(true);
   });
 
+  it("stops for good and says so when its credential is revoked (4401): no reconnect loop", () => {
+    const { client, events } = connect(server);
+    server.latest().accept().deliver(frames.replayStart(), frames.replayComplete(0));
+    server.latest().drop(4401, "credential revoked");
+    vi.advanceTimersByTime(60_000);
+    client.reconnectNow();
+    vi.advanceTimersByTime(60_000);
+    expect(server.sockets).toHaveLength(1);
+    expect(client.state).toBe("offline");
+    expect(events.filter((e) => e.kind === "unauthorized")).toHaveLength(1);
+  });
+
+  it("keeps reconnecting after an ordinary drop, without saying unauthorized", () => {
+    const { events } = connect(server);
+    server.latest().accept();
+    server.latest().drop(1006);
+    vi.advanceTimersByTime(250);
+    expect(server.sockets).toHaveLength(2);
+    expect(events.some((e) => e.kind === "unauthorized")).toBe(false);
+  });
+
   it("reconnects with since after being closed as too slow (1013)", () => {
     connect(server);
     server.latest().accept().deliver(frames.replayStart(), frames.stream("a", 7), frames.replayComplete(7));

@@ -39,6 +39,11 @@ export const CloseCode = {
   policyViolation: 1008,
   /** The tab was too slow to keep up; reconnect with `since`. */
   tryAgainLater: 1013,
+  /**
+   * The credential this tab connected with was revoked, expired or signed out elsewhere:
+   * another attempt would be refused, so the client stops and the person signs in again.
+   */
+  credentialRevoked: 4401,
   /** `session_not_found`: nothing to reconnect to. */
   sessionNotFound: 4404,
 } as const;
@@ -51,7 +56,9 @@ export type SessionEvent =
   | { kind: "replay_complete"; message: StateReplayComplete }
   /** A session message, new to this client; `replayed` when it came in a replay. */
   | { kind: "message"; message: SessionMessage; replayed: boolean }
-  | { kind: "error"; message: ErrorMessage };
+  | { kind: "error"; message: ErrorMessage }
+  /** Closed with 4401: the client has stopped; only signing in again helps. */
+  | { kind: "unauthorized" };
 
 export interface BackoffOptions {
   initialMs: number;
@@ -90,7 +97,10 @@ export class SessionSocket {
   private seen = 0;
   private failures = 0;
   private stopped = true;
-  /** The server said the session does not exist (4404): nothing will bring it back. */
+  /**
+   * The server said the session does not exist (4404) or the credential is gone (4401):
+   * reconnecting cannot help, only a new client (after signing in again).
+   */
   private gone = false;
   private replaying = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -244,10 +254,11 @@ export class SessionSocket {
   private closed(code: number): void {
     this.clearTimers();
     this.replaying = false;
-    if (code === CloseCode.sessionNotFound) {
+    if (code === CloseCode.sessionNotFound || code === CloseCode.credentialRevoked) {
       this.stopped = true;
       this.gone = true;
       this.setState("offline");
+      if (code === CloseCode.credentialRevoked) this.emit({ kind: "unauthorized" });
       return;
     }
     // invalid_since: the server no longer knows our position; replay everything.

@@ -46,10 +46,18 @@ export class FakeXhr {
     this.upload.onprogress?.({ lengthComputable: true, loaded, total });
   }
 
+  responseHeaders: Record<string, string> = {};
+
+  getResponseHeader(name: string): string | null {
+    const key = Object.keys(this.responseHeaders).find((k) => k.toLowerCase() === name.toLowerCase());
+    return key === undefined ? null : this.responseHeaders[key]!;
+  }
+
   /** The server answers. */
-  respond(status: number, body: unknown) {
+  respond(status: number, body: unknown, headers: Record<string, string> = {}) {
     this.status = status;
     this.responseText = JSON.stringify(body);
+    this.responseHeaders = headers;
     this.onload?.();
   }
 }

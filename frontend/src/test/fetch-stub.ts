@@ -15,16 +15,17 @@ export interface StubRequest {
 
 type Handler = unknown | ((request: StubRequest) => unknown);
 
-/** A non-2xx reply: `reply(422, {detail: [...]})`. */
+/** A reply with its own status (and headers): `reply(422, {detail: [...]})`. */
 export class Reply {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    readonly headers: Record<string, string> = {},
   ) {}
 }
 
-export function reply(status: number, body: unknown): Reply {
-  return new Reply(status, body);
+export function reply(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
+  return new Reply(status, body, headers);
 }
 
 export function stubFetch(routes: Record<string, Handler>) {
@@ -42,9 +43,11 @@ export function stubFetch(routes: Record<string, Handler>) {
     const key = `${method} ${url.pathname}`;
     if (!(key in routes)) return new Response(JSON.stringify({ detail: "Not Found" }), { status: 404 });
     const handler = routes[key];
-    const result = typeof handler === "function" ? (handler as (r: StubRequest) => unknown)(request) : handler;
-    const { status, body } = result instanceof Reply ? result : { status: 200, body: result };
-    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+    // A handler may answer later (return a promise) to hold the request open.
+    const result: unknown = await (typeof handler === "function" ? (handler as (r: StubRequest) => unknown)(request) : handler);
+    const { status, body, headers } = result instanceof Reply ? result : { status: 200, body: result, headers: {} };
+    if (status === 204) return new Response(null, { status, headers });
+    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
   });
   vi.stubGlobal("fetch", fetchMock);
   return { calls, fetchMock };

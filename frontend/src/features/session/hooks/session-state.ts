@@ -219,6 +219,11 @@ function applyError(draft: Draft, error: ErrorMessage) {
       draft.notice("warning", `Your answer was not used: ${error.message}. It was answered by ${who}.`);
       return;
     }
+    case "forbidden":
+      // Nothing changed on the server: the prompt is still open, for someone who may answer.
+      s.answering = [];
+      draft.notice("error", `Refused by the server: ${error.message}.`);
+      return;
     case "session_not_found":
       s.notFound = true;
       return;
@@ -265,6 +270,9 @@ function applyEvent(draft: Draft, event: SessionEvent) {
       return;
     case "message":
       applyMessage(draft, event);
+      return;
+    case "unauthorized":
+      return; // the page goes to the sign-in (lib/auth); nothing of the session changed
   }
 }
 

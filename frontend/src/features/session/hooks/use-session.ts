@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useReducer, useRef, useState } from "react";
 
+import { reportForbidden, reportUnauthenticated } from "../../../lib/auth";
 import type { ClientMessage } from "../../../lib/messages";
 import {
   browserWebSocket,
@@ -44,6 +45,8 @@ export function useSession(sessionId: string): SessionHandle {
       if (events.length) dispatch({ type: "events", events });
     };
     const offEvents = client.subscribe((event) => {
+      if (event.kind === "unauthorized") reportUnauthenticated();
+      if (event.kind === "error" && event.message.code === "forbidden") reportForbidden();
       buffer.push(event);
       timer ??= setTimeout(flush, FLUSH_MS);
     });
