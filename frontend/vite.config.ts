@@ -5,7 +5,7 @@ import { defineConfig, type Plugin } from "vite";
 // The console is served by the Python server from backend/interlock/static/ (same origin,
 // relative URLs); in dev, vite proxies the API and the WebSocket to a local server.
 const backend = process.env.INTERLOCK_DEV_BACKEND ?? "http://127.0.0.1:8000";
-const apiPaths = ["/health", "/task-types", "/tasks", "/uploads", "/hardware"];
+const apiPaths = ["/health", "/auth", "/task-types", "/tasks", "/uploads", "/hardware"];
 
 /**
  * The bundle lands inside the Python package, outside frontend/, where frontend/.gitignore
