@@ -2,6 +2,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
+import { IdentityContext } from "../../../lib/auth";
 import { reply, stubFetch } from "../../../test/fetch-stub";
 import { HardwarePanel } from "./HardwarePanel";
 
@@ -33,6 +34,17 @@ describe("HardwarePanel", () => {
     await userEvent.setup().click(screen.getByRole("button", { name: "Stop All Axes" }));
     await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/hardware/stop")).toBe(true));
     expect(await screen.findByText(/Stop sent/)).toBeInTheDocument();
+  });
+
+  it("lets a viewer stop too: anyone who can see may stop", async () => {
+    const { calls } = stubFetch({ "GET /hardware": hardware, "POST /hardware/stop": { stopped: ["x", "y"] } });
+    render(
+      <IdentityContext.Provider value={{ user: "vera", role: "viewer" }}>
+        <HardwarePanel />
+      </IdentityContext.Provider>,
+    );
+    await userEvent.setup().click(screen.getByRole("button", { name: "Stop All Axes" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/hardware/stop")).toBe(true));
   });
 
   it("reports a failed stop", async () => {

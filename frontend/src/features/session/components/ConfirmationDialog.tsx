@@ -13,6 +13,8 @@ export interface ConfirmationDialogProps {
   /** An answer is on its way (or answering is impossible right now). */
   busy: boolean;
   disabledReason?: string | null;
+  /** Who may answer, when not everyone who sees it ("Only operators can answer."). */
+  restriction?: string | null;
   /** The controller's axes, for the units of the details (when they do not say). */
   axes?: AxisOption[];
 }
@@ -28,7 +30,7 @@ const KIND_TITLE: Record<RequestConfirmation["kind"], string> = {
  * a deliberate choice, so focus lands on "No". And a prompt that opens while the person
  * types in a field elsewhere leaves focus there: their next Enter must not answer it.
  */
-export function ConfirmationDialog({ request, onAnswer, busy, disabledReason, axes }: ConfirmationDialogProps) {
+export function ConfirmationDialog({ request, onAnswer, busy, disabledReason, restriction, axes }: ConfirmationDialogProps) {
   const promptId = useId();
   const dialogRef = useRef<HTMLDivElement>(null);
   const yesRef = useRef<HTMLButtonElement>(null);
@@ -64,6 +66,7 @@ export function ConfirmationDialog({ request, onAnswer, busy, disabledReason, ax
       </h2>
       {request.details && <DetailsTable data={request.details} caption="Details" unit={quantityUnit(request.details, axes)} />}
       {deadline !== null && <Countdown deadline={deadline} then={`the default answer “${request.default ? "Yes" : "No"}” is used`} />}
+      {restriction && <p className="restriction">{restriction}</p>}
       {disabledReason && <p className="muted">{disabledReason}</p>}
       <div className="actions">
         <button

@@ -15,6 +15,8 @@ export interface InputRequestDialogProps {
   fieldErrors: Record<string, string>;
   formError: string | null;
   disabledReason?: string | null;
+  /** Who may answer, when not everyone who sees it ("Only operators can answer."). */
+  restriction?: string | null;
   /** The controller's axes, offered by fields the task marked as axis ids. */
   axes?: AxisOption[];
 }
@@ -23,7 +25,7 @@ export interface InputRequestDialogProps {
  * A form the task waits on; what was typed survives the server's validation errors. Its
  * first field takes focus, unless the person is typing in a field elsewhere.
  */
-export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formError, disabledReason, axes }: InputRequestDialogProps) {
+export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formError, disabledReason, restriction, axes }: InputRequestDialogProps) {
   const promptId = useId();
   const formRef = useRef<HTMLFormElement>(null);
   const fields = useMemo(() => fieldsFromRequest(request.fields, request.schema), [request]);
@@ -69,6 +71,7 @@ export function InputRequestDialog({ request, onSubmit, busy, fieldErrors, formE
           </p>
         )}
         {deadline !== null && <Countdown deadline={deadline} then="the request times out" />}
+        {restriction && <p className="restriction">{restriction}</p>}
         {disabledReason && <p className="muted">{disabledReason}</p>}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>

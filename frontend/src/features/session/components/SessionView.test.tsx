@@ -1,8 +1,9 @@
-import { act, render, screen, waitFor, within } from "@testing-library/react";
+import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { fakeSocketServer, frames, type FakeSocketServer, type FakeWebSocket } from "../../../test/fake-websocket";
+import { IdentityContext, LOCAL_ADMIN, onForbidden, onUnauthenticated, type Identity } from "../../../lib/auth";
 import { formatDateTime } from "../../../lib/dates";
 import { stubFetch, task } from "../../../test/fetch-stub";
 import { WebSocketFactoryContext } from "../hooks/use-session";
@@ -10,12 +11,14 @@ import { SessionView } from "./SessionView";
 
 let server: FakeSocketServer;
 
-function renderSession(sessionId = "s1") {
+function renderSession(sessionId = "s1", identity: Identity = LOCAL_ADMIN) {
   server = fakeSocketServer();
   render(
-    <WebSocketFactoryContext.Provider value={server.createSocket}>
-      <SessionView sessionId={sessionId} />
-    </WebSocketFactoryContext.Provider>,
+    <IdentityContext.Provider value={identity}>
+      <WebSocketFactoryContext.Provider value={server.createSocket}>
+        <SessionView sessionId={sessionId} />
+      </WebSocketFactoryContext.Provider>
+    </IdentityContext.Provider>,
   );
   return server;
 }
@@ -433,5 +436,98 @@ describe("SessionView", () => {
     });
     expect(await screen.findByRole("heading", { name: "Session not found" })).toBeInTheDocument();
     expect(server.sockets).toHaveLength(1);
+  });
+
+  describe("who may answer", () => {
+    const vera: Identity = { user: "vera", role: "viewer" };
+    const ana: Identity = { user: "ana", role: "operator" };
+    const otto: Identity = { user: "otto", role: "operator" };
+
+    it("shows a viewer the prompt read-only: no answer, no Cancel, and why", async () => {
+      renderSession("s1", vera);
+      const socket = server.latest();
+      connectWith(socket, [frames.confirmation("r1", "Move x by 100 um?", { kind: "hazard" })], "r1", "waiting");
+      const dialog = await screen.findByRole("dialog", { name: "Move x by 100 µm?" });
+      expect(within(dialog).getByText("Only operators can answer.")).toBeInTheDocument();
+      expect(within(dialog).getByRole("button", { name: "Yes" })).toBeDisabled();
+      expect(within(dialog).getByRole("button", { name: "No" })).toBeDisabled();
+      expect(screen.queryByRole("button", { name: "Cancel Task" })).not.toBeInTheDocument();
+      expect(socket.sent).toEqual([]);
+    });
+
+    it("shows a viewer an input form read-only", async () => {
+      renderSession("s1", vera);
+      connectWith(server.latest(), [frames.input("r1", "Compose the e-mail", [{ name: "subject", description: "Subject" }])], "r1", "waiting");
+      const dialog = await screen.findByRole("dialog", { name: "Compose the e-mail" });
+      expect(within(dialog).getByText("Only operators can answer.")).toBeInTheDocument();
+      expect(within(dialog).getByLabelText(/Subject/)).toBeDisabled();
+      expect(within(dialog).getByRole("button", { name: "Submit" })).toBeDisabled();
+    });
+
+    it("lets an operator answer and cancel", async () => {
+      renderSession("s1", ana);
+      connectWith(server.latest(), [frames.confirmation("r1", "Go on?")], "r1", "waiting");
+      const dialog = await screen.findByRole("dialog", { name: "Go on?" });
+      expect(within(dialog).getByRole("button", { name: "Yes" })).toBeEnabled();
+      expect(within(dialog).queryByText(/Only/)).not.toBeInTheDocument();
+      expect(screen.getByRole("button", { name: "Cancel Task" })).toBeEnabled();
+    });
+
+    it("names the respondents of a prompt, and lets only them answer", async () => {
+      // The field the server adds for a task started with `respondents`.
+      const prompt = { ...frames.confirmation("r1", "Go on?"), respondents: ["ana", "ben"] };
+      renderSession("s1", ana);
+      connectWith(server.latest(), [prompt], "r1", "waiting");
+      let dialog = await screen.findByRole("dialog", { name: "Go on?" });
+      expect(within(dialog).getByText("Only ana and ben may answer.")).toBeInTheDocument();
+      expect(within(dialog).getByRole("button", { name: "Yes" })).toBeEnabled();
+      cleanup();
+
+      renderSession("s1", otto);
+      connectWith(server.latest(), [prompt], "r1", "waiting");
+      dialog = await screen.findByRole("dialog", { name: "Go on?" });
+      expect(within(dialog).getByText("Only ana and ben may answer.")).toBeInTheDocument();
+      expect(within(dialog).getByRole("button", { name: "Yes" })).toBeDisabled();
+    });
+
+    it("says the server refused an answer (forbidden), keeps the prompt open, and asks who we are", async () => {
+      const refusals: string[] = [];
+      const off = onForbidden(() => refusals.push("403"));
+      try {
+        const user = userEvent.setup();
+        renderSession("s1", ana);
+        const socket = server.latest();
+        connectWith(socket, [frames.confirmation("r1", "Go on?")], "r1", "waiting");
+        const dialog = await screen.findByRole("dialog", { name: "Go on?" });
+        await user.click(within(dialog).getByRole("button", { name: "Yes" }));
+        live(socket, frames.error("forbidden", "confirm requires the operator role"));
+        expect(await screen.findByText("Refused by the server: confirm requires the operator role.")).toBeInTheDocument();
+        expect(within(dialog).getByRole("button", { name: "Yes" })).toBeEnabled();
+        expect(refusals).toEqual(["403"]);
+      } finally {
+        off();
+      }
+    });
+  });
+
+  describe("a socket closed because the sign-in ended (4401)", () => {
+    let signals: number;
+    let off: () => void;
+
+    beforeEach(() => {
+      signals = 0;
+      off = onUnauthenticated(() => (signals += 1));
+    });
+
+    afterEach(() => off());
+
+    // That it never reconnects is the ws client's test (with fake timers).
+    it("sends the person to sign in, and stops", () => {
+      renderSession();
+      connectWith(server.latest(), []);
+      act(() => server.latest().drop(4401, "credential revoked"));
+      expect(signals).toBe(1);
+      expect(screen.getByRole("status", { name: "connection" })).toHaveTextContent("offline");
+    });
   });
 });

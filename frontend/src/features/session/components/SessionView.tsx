@@ -5,6 +5,7 @@ import { ProgressBar } from "../../../components/ProgressBar";
 import { StatusBadge } from "../../../components/StatusBadge";
 import { errorMessage } from "../../../lib/api-client";
 import { isTerminalStatus } from "../../../lib/api-types";
+import { answerRestriction, useIdentity, useMayAct } from "../../../lib/auth";
 import { useAxes } from "../../../lib/axes";
 import { quantityUnit, withUnits } from "../../../lib/units";
 import { cancelTask } from "../api/task";
@@ -26,6 +27,8 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   // The server uses one id for a task and its session.
   const { task } = useTask(sessionId);
   const axes = useAxes();
+  const identity = useIdentity();
+  const mayAct = useMayAct();
   // Re-read the audit trail when a request opens, is resolved, or the task ends; never polled.
   const answersRevision = `${Object.keys(state.requests).length}:${state.resolutions.length}:${state.outcome?.type ?? ""}`;
   const answers = useRequests(sessionId, answersRevision);
@@ -49,8 +52,12 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const terminal = isTerminalStatus(status);
   const connected = connection === "connected";
   const request = state.openRequest;
-  const busy = !connected || (request !== null && state.answering.includes(request.request_id));
-  const disabledReason = connected ? null : "Not connected: answering is possible again once the connection is back.";
+  // Who may answer is the server's rule (role, and the task's respondents); the buttons say
+  // it up front instead of offering an answer the server would refuse.
+  const restriction = request ? answerRestriction(identity, request) : { allowed: true, text: null };
+  const busy = !restriction.allowed || !connected || (request !== null && state.answering.includes(request.request_id));
+  const disabledReason =
+    connected || !restriction.allowed ? null : "Not connected: answering is possible again once the connection is back.";
   const progress = state.progress;
   const progressValue = progress?.progress ?? (terminal && status === "completed" ? 100 : task?.progress ?? null);
   // The REST copy only fills in before the first progress message arrives.
@@ -113,6 +120,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
           key={request.request_id}
           request={request}
           onAnswer={answerConfirmation}
+          restriction={restriction.text}
           busy={busy}
           disabledReason={disabledReason}
           axes={axes}
@@ -123,6 +131,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
           key={request.request_id}
           request={request}
           onSubmit={answerInput}
+          restriction={restriction.text}
           busy={busy}
           fieldErrors={state.fieldErrors}
           formError={state.formError}
@@ -145,11 +154,13 @@ export function SessionView({ sessionId }: { sessionId: string }) {
           {state.replaying && <span className="muted">catching up…</span>}
         </p>
         {details && !terminal && <DetailsTable data={details} caption="Latest progress" unit={quantityUnit(details, axes)} />}
-        <div className="actions">
-          <button type="button" className="danger-outline" onClick={() => void cancel()} disabled={terminal}>
-            Cancel Task
-          </button>
-        </div>
+        {mayAct && (
+          <div className="actions">
+            <button type="button" className="danger-outline" onClick={() => void cancel()} disabled={terminal}>
+              Cancel Task
+            </button>
+          </div>
+        )}
       </section>
 
       {state.outcome && <Outcome outcome={state.outcome} lastResolution={state.resolutions.at(-1)?.resolved ?? null} axes={axes} />}

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { TaskType } from "../../../lib/api-types";
+import { IdentityContext } from "../../../lib/auth";
 import { stubXhr } from "../../../test/fake-xhr";
 import { reply, stubFetch, type StubRequest } from "../../../test/fetch-stub";
 import { StartTaskForm } from "./StartTaskForm";
@@ -54,6 +55,20 @@ describe("StartTaskForm", () => {
         return reply(202, created);
       },
     });
+  });
+
+  it("lets a viewer look at task types and parameters, but not start one", async () => {
+    const user = userEvent.setup();
+    render(
+      <IdentityContext.Provider value={{ user: "vera", role: "viewer" }}>
+        <StartTaskForm onStarted={() => {}} />
+      </IdentityContext.Provider>,
+    );
+    await user.selectOptions(await screen.findByLabelText("Task type"), "axis_movement");
+    expect(screen.getByText("Only operators can start tasks.")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Start Task" })).not.toBeInTheDocument();
+    expect(screen.getByRole("group", { name: "Parameters" })).toBeDisabled();
+    expect(screen.getByLabelText(/^Distance/)).toBeDisabled();
   });
 
   it("builds the parameter form from the selected task type's schema with its defaults", async () => {

@@ -2,6 +2,7 @@ import { useMemo, useState, type FormEvent } from "react";
 
 import { SchemaFields } from "../../../components/SchemaForm";
 import { ApiError, errorMessage } from "../../../lib/api-client";
+import { useMayAct } from "../../../lib/auth";
 import { useAxes } from "../../../lib/axes";
 import { fieldsFromSchema, initialValues, toPayload, type FormValues } from "../../../lib/form-fields";
 import { withUnits } from "../../../lib/units";
@@ -10,9 +11,13 @@ import { useTaskTypes } from "../hooks/use-task-types";
 
 const NO_ERRORS: SubmitErrors = { fields: {}, form: null };
 
-/** Pick a task type, fill in its parameters, start it; `onStarted` gets the new session. */
+/**
+ * Pick a task type, fill in its parameters, start it; `onStarted` gets the new session.
+ * A viewer may look at the task types and their parameters, but not start one.
+ */
 export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) => void }) {
   const { taskTypes, error: loadError } = useTaskTypes();
+  const mayAct = useMayAct();
   const axes = useAxes();
   const [chosen, setChosen] = useState<string | null>(null);
   // What was typed, for the task type it was typed for; other types start from defaults.
@@ -33,7 +38,7 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (!taskType) return;
+    if (!taskType || !mayAct) return;
     setSubmitting(true);
     setErrors(NO_ERRORS);
     try {
@@ -73,7 +78,7 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
               </p>
             )}
           </div>
-          <fieldset disabled={submitting}>
+          <fieldset disabled={submitting || !mayAct}>
             <legend>Parameters</legend>
             <SchemaFields
               fields={fields}
@@ -84,7 +89,7 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
             />
           </fieldset>
           <label className="checkbox">
-            <input type="checkbox" checked={queue} onChange={(e) => setQueue(e.target.checked)} disabled={submitting} />
+            <input type="checkbox" checked={queue} onChange={(e) => setQueue(e.target.checked)} disabled={submitting || !mayAct} />
             Queue it if another task is running
           </label>
           {errors.form && (
@@ -92,11 +97,15 @@ export function StartTaskForm({ onStarted }: { onStarted: (task: CreatedTask) =>
               {errors.form}
             </p>
           )}
-          <div className="actions">
-            <button type="submit" className="primary" disabled={submitting || !taskType}>
-              Start Task
-            </button>
-          </div>
+          {mayAct ? (
+            <div className="actions">
+              <button type="submit" className="primary" disabled={submitting || !taskType}>
+                Start Task
+              </button>
+            </div>
+          ) : (
+            <p className="restriction">Only operators can start tasks.</p>
+          )}
         </form>
       )}
     </section>
