@@ -7,19 +7,25 @@ Set INTERLOCK_SCREENSHOTS=1 to (re)write docs/screenshots/*.png.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from interlock.auth import Role
+from tests.support.auth import People, bearer, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC_INDEX = ROOT / "backend" / "interlock" / "static" / "index.html"
@@ -44,6 +50,9 @@ class Console:
 
     url: str
     http: httpx.Client
+    #: With ``INTERLOCK_AUTH=true``: vera (viewer), otto (operator), ada (admin); ``http``
+    #: then acts as ada.
+    people: People | None = field(default=None)
 
     def start(self, task_type: str, **parameters: Any) -> str:
         """Start a task over REST; returns its session id."""
@@ -77,9 +86,9 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     pytest.fail(f"interlock serve did not become healthy:\n{log.read_text()}")
 
 
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
-    """``python -m interlock serve`` on a free port with a fresh data directory."""
+@contextmanager
+def _serve(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``python -m interlock serve`` on a free port with ``tmp_path/data``; yields its URL."""
     if not STATIC_INDEX.is_file():
         pytest.fail("the console is not built: run `make frontend` (npm run build in frontend/)")
     port = _free_port()
@@ -96,11 +105,16 @@ def console(tmp_path: Path) -> Iterator[Console]:
         str(tmp_path / "data"),
     ]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env={**os.environ, **(env or {})},
+        )
     try:
         _wait_healthy(url, process, log)
-        with httpx.Client(base_url=url, timeout=10) as http:
-            yield Console(url, http)
+        yield url
     finally:
         process.terminate()
         try:
@@ -108,6 +122,30 @@ def console(tmp_path: Path) -> Iterator[Console]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    """``python -m interlock serve`` on a free port with a fresh data directory."""
+    with _serve(tmp_path) as url, httpx.Client(base_url=url, timeout=10) as http:
+        yield Console(url, http)
+
+
+@pytest.fixture
+def auth_console(tmp_path: Path) -> Iterator[Console]:
+    """As ``console``, with ``INTERLOCK_AUTH=true`` and one person per role (password
+    ``tests.support.auth.PASSWORD``) seeded in the data directory before the server starts."""
+    data = tmp_path / "data"
+    data.mkdir()
+    # In a thread of its own: this thread's event loop belongs to Playwright.
+    with ThreadPoolExecutor(1) as pool:
+        people = pool.submit(asyncio.run, seed(data)).result()
+    headers = bearer(people.tokens[Role.ADMIN])
+    with (
+        _serve(tmp_path, {"INTERLOCK_AUTH": "true"}) as url,
+        httpx.Client(base_url=url, timeout=10, headers=headers) as http,
+    ):
+        yield Console(url, http, people)
 
 
 # Package scope, not session: the sync API runs an event loop that must be gone before the
