@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../../../lib/api-client";
 import { onForbidden, onUnauthenticated, type Identity } from "../../../lib/auth";
@@ -132,5 +132,8 @@ export function useAuthState(): AuthControl {
 
   const retry = useCallback(() => setAttempt((n) => n + 1), []);
 
-  return { state, signIn, signOut, signingOut, signOutError, retry };
+  return useMemo(
+    () => ({ state, signIn, signOut, signingOut, signOutError, retry }),
+    [state, signIn, signOut, signingOut, signOutError, retry],
+  );
 }
