@@ -63,6 +63,7 @@ describe("TaskList", () => {
     let n = 0;
     stubFetch({ "GET /tasks": () => [task({ task_id: `t${++n}`, session_id: `t${n}` })] });
     renderList(20);
-    expect(await screen.findByRole("link", { name: /t3/ })).toBeInTheDocument();
+    // Three refreshes: a generous bound, timers fire late on a busy machine.
+    expect(await screen.findByRole("link", { name: /t3/ }, { timeout: 5000 })).toBeInTheDocument();
   });
 });
