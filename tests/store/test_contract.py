@@ -91,6 +91,33 @@ async def test_list_newest_first_filter_limit(store: Store) -> None:
     assert [t.task_id for t in await store.unfinished_tasks()] == ["a", "c"]
 
 
+async def test_the_audit_fields_are_kept_and_tasks_filter_by_who_created_them(
+    store: Store,
+) -> None:
+    await store.write(
+        WriteBatch(
+            tasks=[
+                task("a", minutes=1, created_by="ana", respondents=["ana", "ben"]),
+                task("b", "cancelled", 2, created_by="ben", cancelled_by="ana"),
+                task("c", minutes=3, created_by="ana"),
+                task("d", minutes=4),  # with authentication off: nobody
+            ]
+        )
+    )
+    a, b, d = [await store.get_task(i) for i in "abd"]
+    assert a is not None and a.respondents == ["ana", "ben"] and a.created_by == "ana"
+    assert a.cancelled_by is None
+    assert b is not None and b.cancelled_by == "ana" and b.respondents is None
+    assert d is not None and d.created_by is None and d.respondents is None
+    assert [t.task_id for t in await store.list_tasks(created_by="ana")] == ["c", "a"]
+    assert [t.task_id for t in await store.list_tasks(created_by="ana", limit=1)] == ["c"]
+    assert [t.task_id for t in await store.list_tasks(created_by="ben", status="running")] == []
+    assert [t.task_id for t in await store.list_tasks(created_by="ben", status="cancelled")] == [
+        "b"
+    ]
+    assert await store.list_tasks(created_by="nobody") == []
+
+
 async def test_trim_keeps_the_pinned_request(store: Store) -> None:
     await store.write(WriteBatch(messages=msgs("a", *range(1, 11)), trims={"a": (8, 3)}))
     assert [m.seq for m in await store.load_messages("a")] == [3, 8, 9, 10]

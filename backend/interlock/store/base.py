@@ -52,6 +52,12 @@ class TaskRecord:
     result: Any = None
     error: str | None = None
     last_seq: int = 0
+    #: The users who may answer its prompts (admins always may); None: any operator.
+    respondents: list[str] | None = None
+    #: Who submitted it, and who cancelled it (user names): None with authentication off;
+    #: ``cancelled_by`` also when no person cancelled it (the server did: see its reason).
+    created_by: str | None = None
+    cancelled_by: str | None = None
 
 
 @dataclass(slots=True)
@@ -176,8 +182,12 @@ class Store(abc.ABC):
         """The task, or None when unknown."""
 
     @abc.abstractmethod
-    async def list_tasks(self, *, status: str | None = None, limit: int = 100) -> list[TaskRecord]:
-        """Tasks newest first (by ``created_at``), optionally only those with ``status``."""
+    async def list_tasks(
+        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+    ) -> list[TaskRecord]:
+        """Tasks newest first (by ``created_at``), optionally only those with ``status``
+        and only those ``created_by`` that user (both: those with both). Finding one
+        user's tasks does not read everyone's (the SQLite store has an index for it)."""
 
     @abc.abstractmethod
     async def unfinished_tasks(self) -> list[TaskRecord]:

@@ -59,8 +59,15 @@ class MemoryStore(Store):
         task = self._tasks.get(task_id)
         return copy.deepcopy(task) if task else None
 
-    async def list_tasks(self, *, status: str | None = None, limit: int = 100) -> list[TaskRecord]:
-        tasks = [t for t in self._tasks.values() if status is None or t.status == status]
+    async def list_tasks(
+        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+    ) -> list[TaskRecord]:
+        tasks = [
+            t
+            for t in self._tasks.values()
+            if (status is None or t.status == status)
+            and (created_by is None or t.created_by == created_by)
+        ]
         tasks.sort(key=lambda t: t.created_at, reverse=True)
         return [copy.deepcopy(t) for t in tasks[:limit]]
 

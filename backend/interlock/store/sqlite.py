@@ -27,12 +27,12 @@ from .sqlite_errors import classify, unreachable
 from .sqlite_schema import (
     SCHEMA,
     TERMINAL,
-    expected_columns,
     request_from_row,
     request_row,
-    table_columns,
     task_from_row,
+    task_insert,
     task_row,
+    upgrade,
 )
 from .worker import Abandoned, StoreThread
 
@@ -92,13 +92,9 @@ class SQLiteStore(Store):
             conn.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'NORMAL'}")
             conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
             conn.execute("PRAGMA foreign_keys=OFF")
-            found = table_columns(conn)
-            for table, columns in expected_columns().items():
-                if table in found and found[table] != columns:
-                    raise StoreError(
-                        f"the database {self.path} is not of Interlock's schema: table "
-                        f"{table} has columns {found[table]}, expected {columns}"
-                    )
+            added = upgrade(conn, self.path)  # a database of an earlier version
+            if added:
+                log.info("upgraded the database %s: added %s", self.path, ", ".join(added))
             conn.executescript(SCHEMA)
         except BaseException:
             conn.close()
@@ -161,7 +157,7 @@ class SQLiteStore(Store):
         with self._transaction(conn):
             if batch.tasks:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    task_insert(),
                     [task_row(t) for t in batch.tasks],
                 )
             if batch.messages:
@@ -194,17 +190,16 @@ class SQLiteStore(Store):
 
         return await self._call(q)
 
-    async def list_tasks(self, *, status: str | None = None, limit: int = 100) -> list[TaskRecord]:
+    async def list_tasks(
+        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+    ) -> list[TaskRecord]:
+        filters = {"status": status, "created_by": created_by}
+        where = [f"{column}=?" for column, value in filters.items() if value is not None]
+        args = [value for value in filters.values() if value is not None]
+        sql = "SELECT * FROM tasks" + (f" WHERE {' AND '.join(where)}" if where else "")
+
         def q(conn: sqlite3.Connection) -> list[TaskRecord]:
-            if status is None:
-                rows = conn.execute(
-                    "SELECT * FROM tasks ORDER BY created_at DESC LIMIT ?", (limit,)
-                )
-            else:
-                rows = conn.execute(
-                    "SELECT * FROM tasks WHERE status=? ORDER BY created_at DESC LIMIT ?",
-                    (status, limit),
-                )
+            rows = conn.execute(f"{sql} ORDER BY created_at DESC LIMIT ?", (*args, limit))
             return [task_from_row(r) for r in rows]
 
         return await self._call(q)

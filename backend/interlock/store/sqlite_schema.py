@@ -8,9 +8,17 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from ..exceptions import StoreError
 from .base import TERMINAL_STATUSES, RequestRecord, TaskRecord
 
 TERMINAL = tuple(sorted(TERMINAL_STATUSES))
+
+#: Columns added to a table since its first release, oldest first, with their type. They
+#: come last in ``SCHEMA`` and are NULL in rows written before: ``upgrade`` adds them to a
+#: database of an earlier version.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "tasks": (("respondents", "TEXT"), ("created_by", "TEXT"), ("cancelled_by", "TEXT")),
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -26,9 +34,13 @@ CREATE TABLE IF NOT EXISTS tasks (
     completed_at TEXT,
     result TEXT,
     error TEXT,
-    last_seq INTEGER NOT NULL DEFAULT 0
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    respondents TEXT,
+    created_by TEXT,
+    cancelled_by TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at);
+CREATE INDEX IF NOT EXISTS tasks_created_by ON tasks (created_by, created_at);
 CREATE TABLE IF NOT EXISTS messages (
     session_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -67,6 +79,14 @@ def parse_dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
 
 
+@functools.cache
+def task_insert() -> str:
+    """The statement that writes a ``task_row`` (columns by name: safe whatever their order)."""
+    columns = expected_columns()["tasks"]
+    marks = ",".join("?" * len(columns))
+    return f"INSERT OR REPLACE INTO tasks ({','.join(columns)}) VALUES ({marks})"
+
+
 def task_row(t: TaskRecord) -> tuple[Any, ...]:
     return (
         t.task_id,
@@ -82,6 +102,9 @@ def task_row(t: TaskRecord) -> tuple[Any, ...]:
         json.dumps(t.result),
         t.error,
         t.last_seq,
+        json.dumps(t.respondents) if t.respondents is not None else None,
+        t.created_by,
+        t.cancelled_by,
     )
 
 
@@ -102,6 +125,9 @@ def task_from_row(row: sqlite3.Row) -> TaskRecord:
         result=json.loads(row["result"]) if row["result"] is not None else None,
         error=row["error"],
         last_seq=row["last_seq"],
+        respondents=json.loads(row["respondents"]) if row["respondents"] is not None else None,
+        created_by=row["created_by"],
+        cancelled_by=row["cancelled_by"],
     )
 
 
@@ -120,6 +146,54 @@ def table_columns(conn: sqlite3.Connection) -> dict[str, list[str]]:
     """Each table's column names in the database behind ``conn``."""
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+
+def _additions(table: str, found: list[str]) -> list[tuple[str, str]] | None:
+    """The columns that bring ``table`` with columns ``found`` to the current schema, or
+    None when it is not this table of any version (another application's table)."""
+    expected = expected_columns()[table]
+    added = dict(ADDED_COLUMNS.get(table, ()))
+    missing = expected[len(found) :]
+    if found != expected[: len(found)] or any(name not in added for name in missing):
+        return None
+    return [(name, added[name]) for name in missing]
+
+
+def upgrade(conn: sqlite3.Connection, where: object) -> list[str]:
+    """Bring the database behind ``conn`` (not in a transaction) to the current schema: the
+    columns of ``ADDED_COLUMNS`` it lacks are added, all in one transaction. Returns what was
+    added (``table.column``); ``StoreError`` naming ``where`` for a table of another schema.
+    Tables that do not exist yet are left to ``SCHEMA``."""
+    plan = _plan(conn, where)
+    if not plan:
+        return []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        plan = _plan(conn, where)  # again, under the lock: another process may have done it
+        for table, name, kind in plan:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return [f"{table}.{name}" for table, name, _ in plan]
+
+
+def _plan(conn: sqlite3.Connection, where: object) -> list[tuple[str, str, str]]:
+    found = table_columns(conn)
+    plan: list[tuple[str, str, str]] = []
+    for table, columns in expected_columns().items():
+        if table not in found:
+            continue
+        additions = _additions(table, found[table])
+        if additions is None:
+            raise StoreError(
+                f"the database {where} is not of Interlock's schema: table "
+                f"{table} has columns {found[table]}, expected {columns}"
+            )
+        plan += [(table, name, kind) for name, kind in additions]
+    return plan
 
 
 def request_row(r: RequestRecord) -> tuple[Any, ...]:
