@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .auth.roles import Role
+
 
 class InterlockError(Exception):
     """Base class of every error Interlock raises on purpose."""
@@ -23,6 +25,26 @@ class InvalidParameters(InterlockError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("invalid parameters")
         self.errors = errors
+
+
+class InvalidRespondents(InterlockError):
+    """Raised when the ``respondents`` a task is started with cannot be taken (unknown
+    users, viewers, an empty list, or authentication off); ``errors`` lists ``(index,
+    message)`` pairs, the index None for the list as a whole."""
+
+    def __init__(self, errors: list[tuple[int | None, str]]) -> None:
+        super().__init__("invalid respondents")
+        self.errors = errors
+
+
+class Forbidden(InterlockError):
+    """Raised when the caller's role is below the ``needed`` one: starting a task type
+    registered with a higher ``role`` (HTTP 403 ``Forbidden: requires <role>``)."""
+
+    def __init__(self, needed: Role) -> None:
+        super().__init__(f"Forbidden: requires {needed.value}")
+        self.needed = needed
+        self.detail = f"Forbidden: requires {needed.value}"
 
 
 class CapacityExceeded(InterlockError):
@@ -106,7 +128,8 @@ class AnswerRejected(InterlockError):
     """Raised when an answer to a human request cannot be taken.
 
     ``code`` is the wire error code (``no_pending_request``, ``stale_request``,
-    ``already_answered``, ``validation_error``); ``errors`` lists field errors.
+    ``already_answered``, ``validation_error``, ``forbidden`` for someone who is not one of
+    the task's respondents); ``errors`` lists field errors.
     """
 
     def __init__(self, code: str, message: str, errors: list[dict[str, str]] | None = None) -> None:

@@ -16,10 +16,12 @@ from typing import Any
 
 from . import protocol as p
 from .admission import resources_overlap
+from .auth import LOCAL, Identity
 from .bus import EventBus, Subscriber
 from .exceptions import (
     AnswerRejected,
     CapacityExceeded,
+    Forbidden,
     QueueFull,
     StoreError,
     StoreUnavailable,
@@ -160,13 +162,24 @@ class SessionManager:
     # --------------------------------------------------------------------- creating
 
     async def create(
-        self, task_type_name: str, parameters: dict[str, Any] | None, *, queue: bool = False
+        self,
+        task_type_name: str,
+        parameters: dict[str, Any] | None,
+        *,
+        queue: bool = False,
+        caller: Identity = LOCAL,
+        respondents: list[str] | None = None,
     ) -> Session:
         """Validate, then start now, queue, or raise CapacityExceeded (in that order).
 
-        The task is stored before this returns (StoreUnavailable otherwise): a task that was
-        accepted exists after a crash."""
+        ``caller`` starts it (``Forbidden`` below the task type's role) and is recorded as
+        ``created_by``; ``respondents`` (checked by the caller, ``interlock.auth.respondents``)
+        are the only ones who may answer its prompts, besides admins. The task is stored
+        before this returns (StoreUnavailable otherwise): a task that was accepted exists
+        after a crash."""
         task_type = self.registry.get(task_type_name)
+        if not caller.allows(task_type.role):
+            raise Forbidden(task_type.role)
         params = task_type.validate(parameters)
         # Input files exist and fit, and are marked used (so no sweep removes them now).
         await claim_inputs(params, self.services)
@@ -191,6 +204,8 @@ class SessionManager:
             status=TaskStatus.PENDING,
             created_at=utcnow(),
             message="Task submitted successfully",
+            respondents=respondents,
+            created_by=caller.user,
         )
         session = Session(record, self.journal, self.settings.history_size, resources=resources)
         # Hold the slot (or the place in the queue) while the record is committed, so tasks
@@ -356,10 +371,12 @@ class SessionManager:
         """The oldest active (running or waiting) task."""
         return next((s for s in self.active.values() if s.id in self.sessions), None)
 
-    async def list_records(self, status: str | None, limit: int) -> list[TaskRecord]:
+    async def list_records(
+        self, status: str | None, limit: int, created_by: str | None = None
+    ) -> list[TaskRecord]:
         async with self._store_deadline():
             await self.journal.sync()
-            return await self.store.list_tasks(status=status, limit=limit)
+            return await self.store.list_tasks(status=status, created_by=created_by, limit=limit)
 
     async def requests(self, session_id: str) -> list[RequestRecord]:
         """Every request of the session with its answer: the audit trail."""
@@ -417,25 +434,27 @@ class SessionManager:
 
     # ----------------------------------------------------------------------- acting
 
-    def cancel(self, session_id: str, reason: str = OPERATOR_REASON) -> bool:
-        """Cancel a queued or live task. False when unknown or already finished."""
+    def cancel(self, session_id: str, reason: str = OPERATOR_REASON, by: str | None = None) -> bool:
+        """Cancel a queued or live task (``by``: the user who asks, kept as ``cancelled_by``
+        when it ends cancelled). False when unknown, already finished or being cancelled."""
         session = self.sessions.get(session_id)
         if session is None or session.status.is_terminal or session.cancel_reason is not None:
             return False
         if session in self.queue:
+            session.request_cancel(reason, by)  # it never ran: this only records who and why
             self._drop_queued(session, TaskStatus.CANCELLED, reason)
             return True
         if session.runner is None:
             return False
-        session.request_cancel(reason)
+        session.request_cancel(reason, by)
         return True
 
     async def cancel_and_wait(
-        self, session_id: str, reason: str = OPERATOR_REASON
+        self, session_id: str, reason: str = OPERATOR_REASON, by: str | None = None
     ) -> CancelOutcome:
         """Cancel, then wait (up to the cancel timeout) until the task reached its terminal
         state, so a client that asks right after the reply sees it ended and stopped."""
-        if not self.cancel(session_id, reason):
+        if not self.cancel(session_id, reason, by):
             return CancelOutcome.NOT_ACTIVE
         session = self.sessions[session_id]
         try:

@@ -57,7 +57,9 @@ class Status(SessionMessage):
 
 
 class RequestConfirmation(SessionMessage):
-    """The task waits for a yes/no. ``default`` is what a timeout answers."""
+    """The task waits for a yes/no. ``default`` is what a timeout answers.
+
+    ``respondents`` are who may answer besides admins (null: any operator)."""
 
     type: Literal["request_confirmation"] = "request_confirmation"
     request_id: str
@@ -66,6 +68,7 @@ class RequestConfirmation(SessionMessage):
     details: dict[str, JSON] | None = None
     timeout: float | None = None
     default: bool = False
+    respondents: list[str] | None = None
 
 
 class InputField(_Message):
@@ -79,7 +82,9 @@ class InputField(_Message):
 
 
 class RequestUserInput(SessionMessage):
-    """The task waits for a form; ``schema`` is the JSON Schema the answer must satisfy."""
+    """The task waits for a form; ``schema`` is the JSON Schema the answer must satisfy.
+
+    ``respondents`` are who may answer besides admins (null: any operator)."""
 
     type: Literal["request_user_input"] = "request_user_input"
     request_id: str
@@ -87,6 +92,7 @@ class RequestUserInput(SessionMessage):
     fields: list[InputField]
     schema_: dict[str, JSON] = Field(alias="schema", serialization_alias="schema")
     timeout: float | None = None
+    respondents: list[str] | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

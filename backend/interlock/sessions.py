@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import protocol as p
+from .auth.respondents import may_answer
 from .exceptions import AnswerRejected, ValidationFailed
 from .forms import Form
 from .frames import WireText
@@ -92,6 +93,8 @@ class Session:
     artifacts: dict[str, str] = field(default_factory=dict)
     runner: asyncio.Task[None] | None = None
     cancel_reason: str | None = None
+    #: Who asked first to cancel (a user name); the record keeps it if it ends cancelled.
+    cancel_by: str | None = None
     #: Set by the runner's first step; before that, cancelling the asyncio task would
     #: throw into a coroutine that never ran and skip its cleanup.
     started: bool = False
@@ -183,6 +186,8 @@ class Session:
 
     def finish(self, status: TaskStatus, message: p.SessionMessage) -> None:
         """Move to a terminal status and emit the terminal message (always the last one)."""
+        if status is TaskStatus.CANCELLED:
+            self.record.cancelled_by = self.cancel_by
         self.set_status(status)
         self.emit(message)
         self.finished.set()
@@ -207,6 +212,7 @@ class Session:
         if self.pending is not None:
             raise RuntimeError("a request is already open in this session")
         message.request_id = message.request_id or uuid.uuid4().hex
+        message.respondents = self.record.respondents
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         kind = message.kind.value if isinstance(message, p.RequestConfirmation) else "input"
         record = RequestRecord(
@@ -250,6 +256,10 @@ class Session:
         Raises AnswerRejected with the wire code when it cannot be taken; a validation error
         leaves the request open. The caller stores the answer, then calls ``apply``.
         """
+        respondents = self.record.respondents
+        if not may_answer(respondents, answerer.user, answerer.role):
+            names = " and ".join(", ".join(respondents or ()).rsplit(", ", 1))
+            raise AnswerRejected("forbidden", f"only {names} (or an admin) may answer this task")
         if self.cancel_reason is not None:
             raise AnswerRejected("task_not_active", "the task is being cancelled or has ended")
         req = self.visible_request()
@@ -336,10 +346,13 @@ class Session:
 
     # ------------------------------------------------------------------------- cancel
 
-    def request_cancel(self, reason: str) -> None:
-        """Signal cancellation: wakes every wait at once and raises inside the task."""
+    def request_cancel(self, reason: str, by: str | None = None) -> None:
+        """Signal cancellation: wakes every wait at once and raises inside the task. ``by``
+        is the user who asked (None: the server, or nobody is identified); the first ask's
+        reason and user are kept."""
         if self.cancel_reason is None:
             self.cancel_reason = reason
+            self.cancel_by = by
         self.cancel_event.set()
         self.cancel_flag.set()
         if self.started and self.runner is not None and not self.runner.done():

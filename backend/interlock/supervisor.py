@@ -89,8 +89,9 @@ class MotionSupervisor:
 
     # ------------------------------------------------------------------------- stops
 
-    async def stop_all(self, reason: str = HARDWARE_STOP) -> dict[str, Any]:
+    async def stop_all(self, reason: str = HARDWARE_STOP, by: str | None = None) -> dict[str, Any]:
         """Cancel every task that holds (or waits in the queue for) axes, then stop every axis.
+        ``by`` is who pressed stop (their tasks' ``cancelled_by``).
 
         Cancelling first matters: it sets each task's cancel flag, so its mover stops its axis
         at once and the task ends ``cancelled``; an axis stopped under a mover that was not
@@ -100,7 +101,7 @@ class MotionSupervisor:
             session.id
             for session in [*self.manager.queue, *self.manager.active.values()]
             if held_axes(session.resources, self.axis_ids)
-            and self.manager.cancel(session.id, reason)
+            and self.manager.cancel(session.id, reason, by)
         ]
         errors = await run_stop(stop_axes, self.controller, self.axis_ids)
         failed = {axis for axis, _ in errors}

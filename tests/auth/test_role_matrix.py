@@ -26,7 +26,7 @@ from interlock.app import create_app
 from interlock.auth import Role
 from interlock.settings import Settings
 from interlock.store import MemoryStore
-from tests.support.auth import NAMES, People
+from tests.support.auth import NAMES, People, enroll
 from tests.support.server import LiveServer
 from tests.support.ws import WS
 from tests.support.wsclose import prompted
@@ -245,3 +245,92 @@ async def test_answers_record_the_user_and_role_over_websocket_and_http(
         (t["answered_by"]["user"], t["answered_by"]["role"], t["answered_by"]["via"]) for t in trail
     ]
     assert by == [(NAMES[OPERATOR], "operator", "websocket"), (NAMES[ADMIN], "admin", "http")]
+
+
+async def test_only_the_respondents_and_admins_answer_a_task_that_names_them(
+    auth_server: LiveServer, people: People, anon: httpx.AsyncClient
+) -> None:
+    """The matrix for a task started with ``respondents: ["otto"]``, with one more kind of
+    caller: an operator who is not named. Refusals change nothing: the prompt stays open."""
+    oona = await enroll(people.data_dir, "oona", Role.OPERATOR)
+    viewer, operator, admin = (people.headers(role) for role in (VIEWER, OPERATOR, ADMIN))
+    body = {"task_type": "two_hazards", "respondents": ["otto"]}
+    r = await anon.post("/tasks", json=body, headers=operator)
+    assert r.status_code == 202, r.text
+    sid = r.json()["task_id"]
+    tabs = {
+        name: await WS.open(auth_server.ws_url, sid, additional_headers=headers)
+        for name, headers in (("vera", viewer), ("oona", oona), ("otto", operator))
+    }
+    try:
+        for tab in tabs.values():
+            first = await prompted(tab)
+        assert first["respondents"] == ["otto"]  # the console can say who may answer
+        confirm = {"type": "confirm", "value": True, "request_id": first["request_id"]}
+        refusals = {
+            "vera": "confirm requires the operator role",
+            "oona": "only otto (or an admin) may answer this task",
+        }
+        for name, message in refusals.items():
+            await tabs[name].send(confirm)
+            reply = await tabs[name].recv()
+            assert reply["type"] == "error" and reply["code"] == "forbidden", reply
+            assert reply["message"] == message
+        answer = {"request_id": first["request_id"], "value": True}
+        url = f"/tasks/{sid}/answer"
+        r = await anon.post(url, json=answer)
+        assert r.status_code == 401
+        r = await anon.post(url, json=answer, headers=viewer)
+        assert (r.status_code, r.json()) == (403, {"detail": "Forbidden: requires operator"})
+        r = await anon.post(url, json=answer, headers=oona)
+        assert r.status_code == 403
+        assert r.json() == {"detail": refusals["oona"], "code": "forbidden", "errors": []}
+        task = (await anon.get(f"/tasks/{sid}", headers=viewer)).json()
+        assert task["status"] == "waiting" and task["respondents"] == ["otto"]
+        assert task["pending_request"]["request_id"] == first["request_id"]
+        assert task["pending_request"]["respondents"] == ["otto"]
+        # An admin always may (over HTTP here), and so does otto (over the WebSocket).
+        r = await anon.post(url, json=answer, headers=admin)
+        assert r.status_code == 200, r.text
+        second = await tabs["otto"].until("request_confirmation")
+        await tabs["otto"].send({**confirm, "request_id": second["request_id"]})
+        await tabs["otto"].until("task_completed")
+    finally:
+        await asyncio.gather(*(tab.close() for tab in tabs.values()))
+    trail = (await anon.get(f"/tasks/{sid}/requests", headers=viewer)).json()
+    by = [(t["answered_by"]["user"], t["answered_by"]["via"]) for t in trail]
+    assert by == [("ada", "http"), ("otto", "websocket")]
+
+
+async def test_respondents_do_not_restrict_cancel(
+    auth_server: LiveServer, people: People, anon: httpx.AsyncClient
+) -> None:
+    """A cancel stops motion: every operator may, whoever may answer."""
+    oona = await enroll(people.data_dir, "oona", Role.OPERATOR)
+    body = {"task_type": "confirm_once", "respondents": ["otto"]}
+    r = await anon.post("/tasks", json=body, headers=people.headers(OPERATOR))
+    sid = r.json()["task_id"]
+    async with await WS.open(auth_server.ws_url, sid, additional_headers=oona) as tab:
+        await prompted(tab)
+        await tab.send({"type": "cancel"})
+        await tab.until("task_cancelled")
+    task = (await anon.get(f"/tasks/{sid}", headers=oona)).json()
+    assert (task["status"], task["cancelled_by"]) == ("cancelled", "oona")
+
+
+async def test_a_task_type_reserved_for_admins_is_refused_to_operators(
+    auth_server: LiveServer, people: People, anon: httpx.AsyncClient
+) -> None:
+    roles = {
+        t["name"]: t["role"]
+        for t in (await anon.get("/task-types", headers=people.headers(VIEWER))).json()
+    }
+    assert roles["maintenance"] == "admin"  # registered with role=Role.ADMIN
+    assert roles["axis_movement"] == roles["csv_scan"] == roles["confirm_once"] == "operator"
+    operator, admin = people.headers(OPERATOR), people.headers(ADMIN)
+    for path in ("/tasks", "/start-task"):
+        r = await anon.post(path, json={"task_type": "maintenance"}, headers=operator)
+        assert (r.status_code, r.json()) == (403, {"detail": "Forbidden: requires admin"})
+    assert (await anon.get("/tasks", headers=operator)).json() == []  # nothing was created
+    r = await anon.post("/tasks", json={"task_type": "maintenance"}, headers=admin)
+    assert r.status_code == 202, r.text

@@ -52,6 +52,19 @@ async def seed(data_dir: Path) -> People:
         await store.close()
 
 
+async def enroll(data_dir: Path, name: str, role: Role) -> dict[str, str]:
+    """Add one more user (with a token) to ``data_dir``'s store, also while its server runs;
+    returns the ``Authorization`` header of the token."""
+    store = await with_store(data_dir)
+    try:
+        accounts = Accounts(store)
+        await accounts.add_user(name, role, PASSWORD)
+        _, secret = await accounts.create_token(name)
+        return bearer(secret)
+    finally:
+        await store.close()
+
+
 async def with_store(data_dir: Path) -> SQLiteAuthStore:
     """An open store on ``data_dir`` (close it): another process's view, in this one."""
     store = SQLiteAuthStore.in_dir(data_dir)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from interlock.auth import Role
 from interlock.runtime import TaskContext
 from interlock.tasks import TaskRegistry, builtin_registry
 
@@ -140,6 +141,11 @@ def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task typ
     @registry.task("slow_timeout", params=BlockParams, timeout=0.2)
     async def slow_timeout(ctx: TaskContext[BlockParams]) -> None:
         await asyncio.sleep(ctx.params.seconds)
+
+    @registry.task("maintenance", role=Role.ADMIN)
+    async def maintenance(ctx: TaskContext[Any]) -> dict[str, Any]:
+        """Reserved for admins (a calibration, say)."""
+        return {"done": True}
 
     add_gated_tasks(registry)
     return registry

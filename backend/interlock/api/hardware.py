@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from ..auth import Role
 from ..hardware import HardwareError
 from ..supervisor import MotionSupervisor
-from .deps import require
+from .deps import Viewer, require
 from .views import Detail, HardwareView, StopFailed, StopReport
 
 router = APIRouter(tags=["hardware"])
@@ -42,14 +42,14 @@ async def hardware(supervisor: Supervisor) -> HardwareView:
     # Anyone who can see may stop; only operators may move.
     dependencies=[Depends(require(Role.VIEWER))],
 )
-async def stop(supervisor: Supervisor) -> dict[str, Any] | JSONResponse:
+async def stop(supervisor: Supervisor, caller: Viewer) -> dict[str, Any] | JSONResponse:
     """Software stop: cancel every task holding axes, then stop every axis.
 
     A convenience, **not an emergency stop**: it depends on this server, the network and the
     controller link all working. 502 when an axis did not accept the stop (the others were
     still stopped).
     """
-    report = await supervisor.stop_all()
+    report = await supervisor.stop_all(by=caller.user)
     if report["errors"]:
         failed = ", ".join(f"{e['axis']} ({e['error']})" for e in report["errors"])
         return JSONResponse(

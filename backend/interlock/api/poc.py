@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import Role
 from ..exceptions import TaskNotFound
-from .deps import Manager, require
+from .deps import Manager, Operator, require
 from .tasks import SUBMIT_ERRORS, cancelled_or_raise, submit
 from .views import CancelledSession, CreatedTask, Detail, SessionInfo
 
@@ -28,24 +28,22 @@ class StartBody(BaseModel):
     "/start-task",
     response_model=CreatedTask,
     responses=SUBMIT_ERRORS,
-    dependencies=[Depends(require(Role.OPERATOR))],
 )
 async def start_task(
-    manager: Manager, body: StartBody | None = None
+    manager: Manager, caller: Operator, body: StartBody | None = None
 ) -> dict[str, Any] | JSONResponse:
     """Start a task (default ``interactive_demo``); the body is optional."""
     body = body or StartBody()
-    return await submit(manager, body.task_type, body.parameters, body.queue)
+    return await submit(manager, body.task_type, body.parameters, body.queue, caller)
 
 
 @router.post(
     "/cancel-task/{session_id}",
     response_model=CancelledSession,
     responses={400: {"model": Detail}},
-    dependencies=[Depends(require(Role.OPERATOR))],
 )
-async def cancel_task(session_id: str, manager: Manager) -> dict[str, Any]:
-    await cancelled_or_raise(manager, session_id)
+async def cancel_task(session_id: str, caller: Operator, manager: Manager) -> dict[str, Any]:
+    await cancelled_or_raise(manager, session_id, caller)
     return {
         "session_id": session_id,
         "status": "cancelled",

@@ -9,8 +9,17 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from .. import protocol as p
-from ..auth import Role
-from ..exceptions import AnswerRejected, InvalidParameters, TaskNotFound, UnknownTaskType
+from ..auth import Identity, Role
+from ..auth.respondents import MAX_RESPONDENTS, checked_respondents
+from ..auth.service import AuthService
+from ..exceptions import (
+    AnswerRejected,
+    Forbidden,
+    InvalidParameters,
+    InvalidRespondents,
+    TaskNotFound,
+    UnknownTaskType,
+)
 from ..manager import CancelOutcome
 from ..states import TaskStatus
 from .deps import Manager, Operator, require
@@ -32,9 +41,12 @@ router = APIRouter(tags=["tasks"])
 CANNOT_CANCEL = "Task cannot be cancelled (not found or already completed)"
 #: Error responses of the routes that create a task, as the OpenAPI document states them.
 SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
-    409: {"model": Detail, "description": "No slot or resource is free (and not queued)"}
+    403: {"model": Detail, "description": "The caller's role is below the task type's"},
+    409: {"model": Detail, "description": "No slot or resource is free (and not queued)"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Detail}}
+#: The HTTP status of an answer refused with a wire code (others: 409).
+ANSWER_STATUS = {"validation_error": 422, "forbidden": 403}
 
 
 class TaskCreate(BaseModel):
@@ -44,6 +56,12 @@ class TaskCreate(BaseModel):
     task_type: str
     parameters: dict[str, Any] = Field(default_factory=dict)
     queue: bool = False
+    respondents: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None,
+        max_length=MAX_RESPONDENTS,
+        description="Users who may answer the task's prompts (admins always may); omit it "
+        "and any operator may. Needs authentication on; each must be an operator or admin.",
+    )
 
 
 class AnswerBody(BaseModel):
@@ -72,11 +90,20 @@ def unprocessable(errors: list[tuple[list[str | int], str]]) -> JSONResponse:
 
 
 async def submit(
-    manager: Manager, task_type: str, parameters: dict[str, Any], queue: bool
+    manager: Manager,
+    task_type: str,
+    parameters: dict[str, Any],
+    queue: bool,
+    caller: Identity,
+    respondents: list[str] | None = None,
 ) -> dict[str, Any] | JSONResponse:
     """Create a session; shared by POST /tasks and POST /start-task."""
     try:
-        session = await manager.create(task_type, parameters, queue=queue)
+        session = await manager.create(
+            task_type, parameters, queue=queue, caller=caller, respondents=respondents
+        )
+    except Forbidden as exc:
+        raise HTTPException(403, exc.detail) from None
     except UnknownTaskType:
         names = ", ".join(manager.registry.names())
         return unprocessable(
@@ -109,21 +136,33 @@ async def task_types(manager: Manager) -> list[TaskTypeView]:
     status_code=202,
     response_model=CreatedTask,
     responses=SUBMIT_ERRORS,
-    dependencies=[Depends(require(Role.OPERATOR))],
 )
-async def create_task(body: TaskCreate, manager: Manager) -> dict[str, Any] | JSONResponse:
+async def create_task(
+    body: TaskCreate, request: Request, caller: Operator, manager: Manager
+) -> dict[str, Any] | JSONResponse:
     """Submit a task. 409 when no slot or resource is free (unless ``queue`` is true)."""
-    return await submit(manager, body.task_type, body.parameters, body.queue)
+    auth: AuthService | None = request.app.state.auth  # None: authentication is off
+    try:
+        respondents = await checked_respondents(body.respondents, auth.store if auth else None)
+    except InvalidRespondents as exc:
+        return unprocessable(
+            [(["body", "respondents", *([] if i is None else [i])], msg) for i, msg in exc.errors]
+        )
+    return await submit(manager, body.task_type, body.parameters, body.queue, caller, respondents)
 
 
 @router.get("/tasks", dependencies=[Depends(require(Role.VIEWER))])
 async def list_tasks(
     manager: Manager,
     status: TaskStatus | None = None,
+    created_by: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Only this user's tasks")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[TaskView]:
-    """Tasks, newest first."""
-    records = await manager.list_records(status.value if status else None, limit)
+    """Tasks, newest first; ``created_by`` only those a user started (none with
+    authentication off, where nobody is named)."""
+    records = await manager.list_records(status.value if status else None, limit, created_by)
     out = []
     for record in records:
         session = manager.sessions.get(record.task_id)
@@ -147,10 +186,10 @@ async def get_task(task_id: str, manager: Manager) -> TaskView:
     return session_view(session, manager)
 
 
-async def cancelled_or_raise(manager: Manager, task_id: str) -> None:
-    """Cancel and wait for the end: 400 when there is nothing to cancel, 504 when the task
-    did not end within the cancel timeout (it may still be stopping)."""
-    outcome = await manager.cancel_and_wait(task_id)
+async def cancelled_or_raise(manager: Manager, task_id: str, caller: Identity) -> None:
+    """Cancel (as ``caller``) and wait for the end: 400 when there is nothing to cancel, 504
+    when the task did not end within the cancel timeout (it may still be stopping)."""
+    outcome = await manager.cancel_and_wait(task_id, by=caller.user)
     if outcome is CancelOutcome.NOT_ACTIVE:
         raise HTTPException(400, CANNOT_CANCEL)
     if outcome is CancelOutcome.STILL_RUNNING:
@@ -161,11 +200,11 @@ async def cancelled_or_raise(manager: Manager, task_id: str) -> None:
     "/tasks/{task_id}",
     response_model=CancelledTask,
     responses={400: {"model": Detail}, 504: {"model": Detail}},
-    dependencies=[Depends(require(Role.OPERATOR))],
 )
-async def cancel_task(task_id: str, manager: Manager) -> dict[str, Any]:
-    """Cancel a queued, running or waiting task; answers once it has ended."""
-    await cancelled_or_raise(manager, task_id)
+async def cancel_task(task_id: str, caller: Operator, manager: Manager) -> dict[str, Any]:
+    """Cancel a queued, running or waiting task; answers once it has ended. Any operator
+    may, whoever the task's respondents are: a cancel stops motion."""
+    await cancelled_or_raise(manager, task_id, caller)
     return {"task_id": task_id, "status": "cancelled", "message": "Task cancelled successfully"}
 
 
@@ -174,6 +213,7 @@ async def cancel_task(task_id: str, manager: Manager) -> dict[str, Any]:
     response_model=AnswerAccepted,
     responses={
         **NOT_FOUND,
+        403: {"model": Detail, "description": "Not one of the task's respondents"},
         409: {"model": AnswerRefused, "description": "Already answered, stale, or none open"},
     },
 )
@@ -195,7 +235,7 @@ async def answer(
     except TaskNotFound:
         raise HTTPException(404, f"Task not found: {task_id}") from None
     except AnswerRejected as exc:
-        status = 422 if exc.code == "validation_error" else 409
+        status = ANSWER_STATUS.get(exc.code, 409)
         return JSONResponse(
             status_code=status,
             content={"detail": exc.message, "code": exc.code, "errors": exc.errors},

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from .. import protocol as p
+from ..auth import Role
 from ..manager import SessionManager
 from ..sessions import Session
 from ..states import RequestKind, ResolveReason, TaskStatus
@@ -55,6 +56,7 @@ class TaskTypeView(BaseModel):
         "``x-interlock-widget: axis`` (on the items of a list)"
     )
     timeout: float | None = Field(description="Seconds before the task fails; null: no limit")
+    role: Role = Field(description="The least role that may start it")
 
     @classmethod
     def of(cls, task_type: TaskType) -> TaskTypeView:
@@ -93,6 +95,14 @@ class TaskView(BaseModel):
     queue_position: int | None = Field(description="1 = next to start; null when not queued")
     last_seq: int
     artifacts: list[ArtifactView]
+    respondents: list[str] | None = Field(
+        description="Who may answer its prompts (and admins); null: any operator"
+    )
+    created_by: str | None = Field(description="Who started it; null with authentication off")
+    cancelled_by: str | None = Field(
+        description="Who cancelled it; null when nobody did (or the server did: see the "
+        "reason), and with authentication off"
+    )
 
 
 class CreatedTask(BaseModel):
@@ -267,6 +277,9 @@ def task_view(record: TaskRecord, session: Session | None, manager: SessionManag
             )
             for name, ctype in sorted(artifacts.items())
         ],
+        respondents=record.respondents,
+        created_by=record.created_by,
+        cancelled_by=record.cancelled_by,
     )
 
 

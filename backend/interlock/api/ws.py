@@ -202,7 +202,7 @@ async def handle(
     if isinstance(msg, p.Ping):
         return p.Pong().model_dump_json()
     if isinstance(msg, p.Cancel):
-        if not manager.cancel(session.id):
+        if not manager.cancel(session.id, by=caller.user):
             return _error("task_not_active", "the task is not running (already finished?)")
         return None
     answerer = p.Answerer(

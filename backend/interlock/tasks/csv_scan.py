@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from ..auth.roles import Role
 from ..exceptions import InvalidParameters, TaskFailed
 from ..hardware.controller import Axis
 from ..hardware.errors import MotionLimitError
@@ -144,4 +145,5 @@ def register(registry: TaskRegistry) -> None:
         title="CSV position scan",
         check=check_csv_scan,
         resources=lambda _p: CONTROLLER,
+        role=Role.OPERATOR,  # it moves hardware
     )(csv_scan)

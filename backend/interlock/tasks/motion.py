@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..auth.roles import Role
 from ..exceptions import TaskFailed
 from ..hardware.controller import Axis
 from ..hardware.errors import MotionLimitError
@@ -256,11 +257,13 @@ async def profile_measurement(ctx: TaskContext[ProfileParams]) -> dict[str, Any]
 
 
 def register(registry: TaskRegistry) -> None:
+    # Motion needs an operator (stated, not left to the default: it moves hardware).
     registry.task(
         "axis_movement",
         params=AxisMovementParams,
         check=check_axis_movement,
         resources=lambda p: axis_resources(p.axis),
+        role=Role.OPERATOR,
     )(axis_movement)
     whole_controller = (
         ("angle_adjustment", AngleAdjustmentParams, check_angle_adjustment, angle_adjustment),
@@ -270,4 +273,6 @@ def register(registry: TaskRegistry) -> None:
     )
     # The detector signal depends on every axis, so these hold the whole controller.
     for name, params, check, fn in whole_controller:
-        registry.task(name, params=params, check=check, resources=lambda _p: CONTROLLER)(fn)
+        registry.task(
+            name, params=params, check=check, resources=lambda _p: CONTROLLER, role=Role.OPERATOR
+        )(fn)

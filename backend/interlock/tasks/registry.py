@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..auth.roles import Role
 from ..exceptions import InvalidParameters, UnknownTaskType
 from ..forms import field_errors
 
@@ -51,8 +52,13 @@ class TaskType:
     #: Extra validation that needs the app's services (e.g. soft limits of the controller):
     #: ``check(params, services)`` raises InvalidParameters. Runs before capacity checks.
     check: Callable[[BaseModel, dict[str, Any]], None] | None = None
+    #: The least role that may start it (``Forbidden`` otherwise). Starting any task needs
+    #: ``operator`` already; ``admin`` reserves a type (maintenance, calibration) for admins.
+    role: Role = Role.OPERATOR
 
     def __post_init__(self) -> None:
+        if not self.role.allows(Role.OPERATOR):
+            raise ValueError(f"task type {self.name!r}: starting a task needs at least operator")
         if not self.title:
             object.__setattr__(self, "title", default_title(self.name))
 
@@ -83,6 +89,7 @@ class TaskType:
             "description": self.description,
             "parameters_schema": self.params.model_json_schema(),
             "timeout": self.timeout,
+            "role": self.role,
         }
 
 
@@ -109,10 +116,12 @@ class TaskRegistry:
         timeout: float | None = None,
         resources: Callable[[Any], Iterable[str]] | None = None,
         check: Callable[[Any, dict[str, Any]], None] | None = None,
+        role: Role = Role.OPERATOR,
     ) -> Callable[[F], F]:
         """Decorator: register ``async def fn(ctx)`` as task type ``name``.
 
         ``title`` is the human name the console shows (default: derived from ``name``).
+        ``role`` is the least role that may start it (default and at least ``operator``).
         """
 
         def register(fn: F) -> F:
@@ -127,6 +136,7 @@ class TaskRegistry:
                     timeout=timeout,
                     resources=(lambda p: frozenset(res(p))) if res else (lambda _p: frozenset()),
                     check=check,
+                    role=role,
                 )
             )
             return fn

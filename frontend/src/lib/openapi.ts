@@ -323,7 +323,8 @@ export interface paths {
         };
         /**
          * List Tasks
-         * @description Tasks, newest first.
+         * @description Tasks, newest first; ``created_by`` only those a user started (none with
+         *     authentication off, where nobody is named).
          */
         get: operations["list_tasks_tasks_get"];
         put?: never;
@@ -351,7 +352,8 @@ export interface paths {
         post?: never;
         /**
          * Cancel Task
-         * @description Cancel a queued, running or waiting task; answers once it has ended.
+         * @description Cancel a queued, running or waiting task; answers once it has ended. Any operator
+         *     may, whoever the task's respondents are: a cancel stops motion.
          */
         delete: operations["cancel_task_tasks__task_id__delete"];
         options?: never;
@@ -748,6 +750,8 @@ export interface components {
         /**
          * RequestConfirmation
          * @description The task waits for a yes/no. ``default`` is what a timeout answers.
+         *
+         *     ``respondents`` are who may answer besides admins (null: any operator).
          */
         RequestConfirmation: {
             /**
@@ -765,6 +769,8 @@ export interface components {
             prompt: string;
             /** Request Id */
             request_id: string;
+            /** Respondents */
+            respondents: string[] | null;
             /**
              * Seq
              * @default 0
@@ -792,6 +798,8 @@ export interface components {
         /**
          * RequestUserInput
          * @description The task waits for a form; ``schema`` is the JSON Schema the answer must satisfy.
+         *
+         *     ``respondents`` are who may answer besides admins (null: any operator).
          */
         RequestUserInput: {
             /** Fields */
@@ -800,6 +808,8 @@ export interface components {
             prompt: string;
             /** Request Id */
             request_id: string;
+            /** Respondents */
+            respondents: string[] | null;
             /** Schema */
             schema: {
                 [key: string]: unknown;
@@ -947,6 +957,11 @@ export interface components {
              * @default false
              */
             queue?: boolean;
+            /**
+             * Respondents
+             * @description Users who may answer the task's prompts (admins always may); omit it and any operator may. Needs authentication on; each must be an operator or admin.
+             */
+            respondents?: string[] | null;
             /** Task Type */
             task_type: string;
         };
@@ -975,6 +990,8 @@ export interface components {
             parameters_schema: {
                 [key: string]: unknown;
             };
+            /** @description The least role that may start it */
+            role: components["schemas"]["Role"];
             /**
              * Timeout
              * @description Seconds before the task fails; null: no limit
@@ -995,6 +1012,11 @@ export interface components {
             /** Artifacts */
             artifacts: components["schemas"]["ArtifactView"][];
             /**
+             * Cancelled By
+             * @description Who cancelled it; null when nobody did (or the server did: see the reason), and with authentication off
+             */
+            cancelled_by: string | null;
+            /**
              * Completed At
              * Format: date-time
              */
@@ -1004,6 +1026,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string | null;
+            /**
+             * Created By
+             * @description Who started it; null with authentication off
+             */
+            created_by: string | null;
             /** Error */
             error: string | null;
             /** Last Seq */
@@ -1026,6 +1053,11 @@ export interface components {
              * @description 1 = next to start; null when not queued
              */
             queue_position: number | null;
+            /**
+             * Respondents
+             * @description Who may answer its prompts (and admins); null: any operator
+             */
+            respondents: string[] | null;
             /** Result */
             result: unknown;
             /** Session Id */
@@ -1606,6 +1638,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedTask"];
                 };
             };
+            /** @description The caller's role is below the task type's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
             /** @description No slot or resource is free (and not queued) */
             409: {
                 headers: {
@@ -1649,6 +1690,8 @@ export interface operations {
     list_tasks_tasks_get: {
         parameters: {
             query?: {
+                /** @description Only this user's tasks */
+                created_by?: string | null;
                 limit?: number;
                 status?: components["schemas"]["TaskStatus"] | null;
             };
@@ -1698,6 +1741,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedTask"];
+                };
+            };
+            /** @description The caller's role is below the task type's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
             /** @description No slot or resource is free (and not queued) */
@@ -1831,6 +1883,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnswerAccepted"];
+                };
+            };
+            /** @description Not one of the task's respondents */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
             /** @description Not Found */

@@ -213,6 +213,8 @@ export interface Progress {
 /**
  * The task waits for a yes/no. ``default`` is what a timeout answers.
  *
+ * ``respondents`` are who may answer besides admins (null: any operator).
+ *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "RequestConfirmation".
  */
@@ -224,6 +226,7 @@ export interface RequestConfirmation {
   kind: RequestKind;
   prompt: string;
   request_id: string;
+  respondents: string[] | null;
   seq: number;
   timeout: number | null;
   ts: string;
@@ -250,6 +253,8 @@ export interface RequestResolved {
 /**
  * The task waits for a form; ``schema`` is the JSON Schema the answer must satisfy.
  *
+ * ``respondents`` are who may answer besides admins (null: any operator).
+ *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "RequestUserInput".
  */
@@ -257,6 +262,7 @@ export interface RequestUserInput {
   fields: InputField[];
   prompt: string;
   request_id: string;
+  respondents: string[] | null;
   schema: {
     [k: string]: unknown | undefined;
   };

@@ -65,6 +65,7 @@ export function pendingConfirmation(request_id: string, prompt: string, extra: P
     details: null,
     timeout: null,
     default: false,
+    respondents: null,
     seq: 1,
     ts: "2024-01-01T10:00:00+00:00",
     ...extra,
@@ -92,6 +93,9 @@ export function task(overrides: Partial<Task> = {}): Task {
     queue_position: null,
     last_seq: 0,
     artifacts: [],
+    respondents: null,
+    created_by: null,
+    cancelled_by: null,
     ...overrides,
   };
 }

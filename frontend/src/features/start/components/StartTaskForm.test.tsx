@@ -13,6 +13,7 @@ const taskTypes: TaskType[] = [
     name: "interactive_demo",
     title: "Interactive e-mail demo",
     timeout: null,
+    role: "operator",
     description: "Streams, asks for an e-mail form",
     parameters_schema: {
       type: "object",
@@ -26,6 +27,7 @@ const taskTypes: TaskType[] = [
     name: "axis_movement",
     title: "Axis movement",
     timeout: null,
+    role: "operator",
     description: "Moves one axis",
     parameters_schema: {
       type: "object",
@@ -151,6 +153,7 @@ describe("StartTaskForm with axis fields", () => {
     name: "flat_alignment",
     title: "Flat alignment",
     timeout: null,
+    role: "operator",
     description: "Peaks the signal (um scans)",
     parameters_schema: {
       type: "object",
@@ -223,6 +226,7 @@ describe("StartTaskForm with file fields", () => {
     name: "csv_scan",
     title: "CSV position scan",
     timeout: null,
+    role: "operator",
     description: "Visit the positions listed in an uploaded CSV file",
     parameters_schema: {
       type: "object",
