@@ -29,7 +29,7 @@ install-test: $(VENV)/.installed-test
 UVICORN_LOWEST := $(shell sed -n 's/.*"uvicorn\[standard\]>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 LOWEST_VENV := .venv-uvicorn-$(UVICORN_LOWEST)
 WS_TESTS := tests/api/test_ws_protocol.py tests/api/test_replay.py tests/test_wire.py \
-	tests/api/test_ws_limits.py tests/api/test_bad_input.py
+	tests/api/test_ws_limits.py tests/api/test_bad_input.py tests/api/test_ws_abuse.py
 
 $(LOWEST_VENV)/.installed: pyproject.toml
 	python3 -m venv $(LOWEST_VENV)

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from . import __version__
+from .abuse import ClientCap
 from .api import auth as auth_api
 from .api import docs, hardware, health, poc, tasks, uploads, ws
 from .auth.registry import ConnectionRegistry
@@ -140,6 +141,7 @@ def create_app(
     app.state.auth = auth
     app.state.authenticator = auth.authenticator if auth is not None else None
     app.state.connections = connections  # every open WebSocket, by credential
+    app.state.client_cap = ClientCap(settings.max_connections_per_client)  # WebSockets per address
     app.state.manager = manager
     app.state.supervisor = supervisor
     app.state.uploads = services[UPLOADS]

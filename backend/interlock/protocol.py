@@ -234,6 +234,7 @@ ErrorCode = Literal[
     "task_not_active",
     "store_unavailable",
     "forbidden",
+    "rate_limited",
 ]
 
 

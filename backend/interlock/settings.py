@@ -100,6 +100,24 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest WebSocket message accepted (1009)."
     )
+    ws_rate: float = Field(
+        default=20,
+        gt=0,
+        description="Messages a second a WebSocket client may send on average; one more gets "
+        "error rate_limited and is not read.",
+    )
+    ws_burst: int = Field(
+        default=40,
+        ge=1,
+        description="Messages a WebSocket client may send at once beyond ws_rate; a client "
+        "refused this many more times (refilled at ws_rate) is closed with 1008.",
+    )
+    max_connections_per_client: int = Field(
+        default=64,
+        ge=1,
+        description="Open WebSockets per client address (any port); the handshake of one more "
+        "gets 429.",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

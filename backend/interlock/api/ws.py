@@ -9,6 +9,7 @@ from starlette.websockets import WebSocket
 
 from .. import protocol as p
 from .. import strict_json
+from ..abuse import ClientCap, MessageLimiter, Verdict
 from ..auth import Identity, Role
 from ..auth.registry import ConnectionRegistry, Registration
 from ..connections import TRY_AGAIN_LATER, Connection
@@ -57,8 +58,22 @@ def _parse_since(raw: str | None) -> int | None:
 
 @router.websocket("/ws/{session_id}")
 async def session_socket(websocket: WebSocket, session_id: str) -> None:
-    """Watch a session (at least ``viewer``): the handshake is authenticated before it is
-    accepted; each message is then authorized (``MESSAGE_ROLES``)."""
+    """Watch a session (at least ``viewer``): the handshake is refused (429) beyond the open
+    WebSockets allowed per client address, then authenticated before it is accepted; each
+    message is then limited in rate (``interlock.abuse``) and authorized (``MESSAGE_ROLES``)."""
+    cap: ClientCap = websocket.app.state.client_cap
+    host = websocket.client.host if websocket.client else None
+    # No await between the count and its check: the cap holds under any interleaving.
+    if not cap.acquire(host):
+        await _deny(websocket, 429, cap.refusal(host), {})
+        return
+    try:
+        await _authenticated(websocket, session_id)
+    finally:
+        cap.release(host)
+
+
+async def _authenticated(websocket: WebSocket, session_id: str) -> None:
     app = websocket.app
     registry: ConnectionRegistry = app.state.connections
     # Host and Origin were checked before routing (interlock.site_guard).
@@ -119,8 +134,11 @@ async def _serve(websocket: WebSocket, session_id: str, registration: Registrati
     registration.bind(conn.close)
     attach(manager, session, conn, since)
     conn.start()
+    limiter = MessageLimiter(settings.ws_rate, settings.ws_burst)
     try:
-        await _receive_loop(manager, session, conn, settings.ws_max_message_bytes, registration)
+        await _receive_loop(
+            manager, session, conn, settings.ws_max_message_bytes, registration, limiter
+        )
     finally:
         manager.detach(session, conn)
         await conn.aclose()
@@ -150,6 +168,7 @@ async def _receive_loop(
     conn: Connection,
     max_bytes: int,
     registration: Registration,
+    limiter: MessageLimiter,
 ) -> None:
     while True:
         event = await conn.receive()
@@ -157,6 +176,14 @@ async def _receive_loop(
             return
         if conn.close_code is not None:
             continue  # closing (its credential revoked, say): it acts on nothing more
+        # Before anything is parsed: a flood costs a counter per message, then its socket.
+        verdict = limiter.admit()
+        if verdict is Verdict.REFUSE:
+            conn.deliver(_error("rate_limited", limiter.message))
+            continue
+        if verdict is Verdict.CLOSE:
+            await conn.drain_and_close(POLICY_VIOLATION, "rate limit exceeded")
+            return
         text = event.get("text")
         if text is None:
             raw = event.get("bytes") or b""

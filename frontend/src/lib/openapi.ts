@@ -525,7 +525,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "unknown_type" | "validation_error" | "no_pending_request" | "stale_request" | "already_answered" | "session_not_found" | "invalid_since" | "task_not_active" | "store_unavailable" | "forbidden";
+            code: "invalid_json" | "unknown_type" | "validation_error" | "no_pending_request" | "stale_request" | "already_answered" | "session_not_found" | "invalid_since" | "task_not_active" | "store_unavailable" | "forbidden" | "rate_limited";
             /** Detail */
             detail: string;
             /** Errors */
@@ -2106,7 +2106,7 @@ type ReadonlyArray<T> = [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const answererViaValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Answerer"]["via"]> = ["websocket", "http", "server"];
-export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active", "store_unavailable", "forbidden"];
+export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active", "store_unavailable", "forbidden", "rate_limited"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok", "degraded"];
 export const requestConfirmationTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestConfirmation"]["type"]> = ["request_confirmation"];
 export const requestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestKind"]> = ["confirm", "retry", "hazard"];

@@ -158,7 +158,8 @@ export interface Error {
     | "invalid_since"
     | "task_not_active"
     | "store_unavailable"
-    | "forbidden";
+    | "forbidden"
+    | "rate_limited";
   errors: FieldError[];
   message: string;
   type: "error";
