@@ -29,7 +29,8 @@ install-test: $(VENV)/.installed-test
 UVICORN_LOWEST := $(shell sed -n 's/.*"uvicorn\[standard\]>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 LOWEST_VENV := .venv-uvicorn-$(UVICORN_LOWEST)
 WS_TESTS := tests/api/test_ws_protocol.py tests/api/test_replay.py tests/test_wire.py \
-	tests/api/test_ws_limits.py tests/api/test_bad_input.py tests/api/test_ws_abuse.py
+	tests/api/test_ws_limits.py tests/api/test_bad_input.py tests/api/test_ws_abuse.py \
+	tests/test_wire_parsing.py
 
 $(LOWEST_VENV)/.installed: pyproject.toml
 	python3 -m venv $(LOWEST_VENV)
@@ -88,6 +89,7 @@ bench: install-test
 	$(PY) bench/fanout.py
 	$(PY) bench/latency.py
 	$(PY) bench/ping_flood.py
+	$(PY) bench/message_flood.py
 	$(PY) bench/stop_latency.py
 
 clean:

@@ -23,7 +23,14 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .frames import FRAMES_EXTENSION, FrameAbort, FrameWrite, FrameWriteNow, frame_of
+from .frames import (
+    FRAMES_EXTENSION,
+    FrameAbort,
+    FrameHangUp,
+    FrameWrite,
+    FrameWriteNow,
+    frame_of,
+)
 
 TRY_AGAIN_LATER = 1013
 ABNORMAL_CLOSURE = 1006
@@ -63,6 +70,7 @@ class Connection:
         self._abort: FrameAbort | None = extension.get("abort") if extension else None
         #: Something waits in the outbox or in the sender: later messages must queue behind.
         self._backlog = False
+        self._hang_up: FrameHangUp | None = extension.get("hang_up") if extension else None
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name=f"ws-send-{self.id}")
@@ -171,9 +179,15 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
 
-    async def drain_and_close(self, code: int, reason: str = "") -> None:
-        """Send what is queued, then close with ``code`` and ``reason`` (bounded in time)."""
+    async def drain_and_close(self, code: int, reason: str = "", *, hang_up: bool = False) -> None:
+        """Send what is queued, then close with ``code`` and ``reason`` (bounded in time).
+
+        ``hang_up``: then close the TCP connection without waiting for the client's close
+        reply, where the server offers it (``interlock.frames``): for a flooder, which would
+        keep the server reading what it sends meanwhile."""
         self._close(code, reason, drop_queued=False)
         if self._sender is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
+        if hang_up and self._hang_up is not None:
+            self._hang_up()

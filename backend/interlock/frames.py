@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import cast
 
 #: The ASGI extension a server offers in ``scope["extensions"]``: a dict with ``write``,
-#: ``write_now`` and ``abort`` (see ``interlock.wire`` for uvicorn's). Without it tabs get
-#: plain ASGI sends.
+#: ``write_now``, ``abort`` and ``hang_up`` (see ``interlock.wire`` for uvicorn's). Without
+#: it tabs get plain ASGI sends.
 FRAMES_EXTENSION = "interlock.frames"
 
 #: ``write(frames) -> bool``: waits while the socket is full; False once the connection is
@@ -23,6 +23,9 @@ FrameWrite = Callable[[bytes], Awaitable[bool]]
 FrameWriteNow = Callable[[bytes], bool]
 #: ``abort()``: drop the TCP connection now (a client that does not read its close frame).
 FrameAbort = Callable[[], None]
+#: ``hang_up()``: after the close frame, close the TCP connection once what is buffered is
+#: written, without waiting for the client's close reply (a flooder's).
+FrameHangUp = Callable[[], None]
 
 
 class WireText(str):

@@ -54,6 +54,10 @@ CLOSE_DEADLINE = 2.0
 #: Bytes handed to the WebSocket parser at a time: a flood is noticed after a few dozen
 #: frames, not after parsing a whole socket read (256 KiB: thousands of pings).
 PARSE_SLICE = 4096
+#: Client messages parsed ahead of the app. The rest of a socket read waits, unparsed, until
+#: the app has taken them: a flooder that the app closes (its rate limit) then costs a few
+#: slices of parsing, not a whole read of tiny frames that nobody will look at.
+PARSE_AHEAD = 16
 
 #: What this module uses of ``WebSocketsSansIOProtocol`` beyond ``asyncio.Protocol``.
 REQUIRED = (
@@ -61,6 +65,7 @@ REQUIRED = (
     "transport",
     "conn",
     "queue",
+    "read_paused",
     "writable",
     "disconnected",
     "close_sent",
@@ -81,6 +86,9 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
         self._ping_at = self.loop.time()
         self._unread_pong_bytes = 0
         self._deadline: asyncio.TimerHandle | None = None
+        # Read while the app was behind (reading is paused meanwhile): the bytes from offset on.
+        self._unparsed = b""
+        self._offset = 0
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -90,6 +98,7 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
                 "write": self.write_frames,
                 "write_now": self.write_frames_now,
                 "abort": self.abort,
+                "hang_up": self.hang_up,
             }
 
     async def write_frames(self, frames: bytes) -> bool:
@@ -121,10 +130,30 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
     # ------------------------------------------------------------------ control frames
 
     def data_received(self, data: bytes) -> None:
-        for start in range(0, len(data), PARSE_SLICE):
+        if self._unparsed:  # reading resumed without the app (its close): keep the order
+            data = self._unparsed[self._offset :] + data
+        self._parse(data, 0)
+
+    def _parse(self, data: bytes, offset: int) -> None:
+        self._unparsed = b""
+        for start in range(offset, len(data), PARSE_SLICE):
             if self.transport.is_closing():
                 return  # closed for a flood: the rest is not even parsed
+            if self.queue.qsize() >= PARSE_AHEAD:
+                # Reading is paused (a message is queued): nothing more comes meanwhile.
+                self._unparsed, self._offset = data, start
+                return
             super().data_received(data[start : start + PARSE_SLICE])
+
+    async def receive(self) -> Any:
+        """uvicorn's, except that what was left unparsed is parsed before reading resumes."""
+        message = await self.queue.get()
+        if self._unparsed and self.queue.qsize() < PARSE_AHEAD:
+            self._parse(self._unparsed, self._offset)
+        if self.read_paused and self.queue.empty() and not self._unparsed:
+            self.read_paused = False
+            self.transport.resume_reading()
+        return message
 
     def _control_frame_allowed(self) -> bool:
         now = self.loop.time()
@@ -175,7 +204,24 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
         self.transport.close()
         self._deadline = self.loop.call_later(CLOSE_DEADLINE, self.abort)
 
+    def hang_up(self) -> None:
+        """After the app's close frame: read nothing more and send FIN behind what is
+        buffered, without waiting for the client's close reply; drop the connection after
+        :data:`CLOSE_DEADLINE` seconds. For a client closed for abuse: it goes on sending,
+        and uvicorn would read (and discard) it all until its close timeout. Not a plain
+        ``close``: with unread bytes in the socket that resets the connection, and the close
+        frame may never arrive."""
+        if self.transport.is_closing() or self._deadline is not None:
+            return
+        self.transport.pause_reading()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._deadline = self.loop.call_later(CLOSE_DEADLINE, self.abort)
+
     def connection_lost(self, exc: Exception | None) -> None:
+        # Protocol and transport refer to each other: the bytes must not wait for the cycle
+        # collector (a flood of reconnects would hold a socket read per dead connection).
+        self._unparsed = b""
         if self._deadline is not None:
             self._deadline.cancel()
         super().connection_lost(exc)

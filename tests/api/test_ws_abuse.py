@@ -15,12 +15,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from interlock.abuse import ClientCap
 from interlock.auth import Role
 from tests.support.auth import seed
+from tests.support.rawws import StalledTab
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
 from tests.support.ws import WS
 from tests.support.wsclose import closed_with, prompted
 
-from .test_ws_limits import PATHS
+from .test_ws_limits import PATHS, websocket_protocols
 
 POLICY_VIOLATION = 1008
 
@@ -69,6 +70,26 @@ async def test_messages_beyond_the_rate_are_refused_and_a_flood_is_closed(
                 prompt = await prompted(again)
                 await again.send(answer)
                 assert (await again.until("task_completed"))["result"] == {"answer": True}
+
+
+async def test_the_fast_path_reads_nothing_more_from_a_flooder_it_closed(tmp_path: Path) -> None:
+    """A flooder does not answer the close frame. Waiting for its reply, uvicorn would go on
+    reading (and discarding) all it sends until its close timeout: the fast path hangs up."""
+    with run_server(tmp_path / "d", registry=make_registry(), ws_rate=0.001, ws_burst=2) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            sid = await start(http, "confirm_once")
+
+        def reading() -> list[bool]:  # on the server's loop
+            return [c.transport.is_reading() for c in websocket_protocols(server)]
+
+        tab = StalledTab(server.host, server.port, f"/ws/{sid}")
+        try:
+            tab.send_frame(0x1, b'{"type":"ping"}', times=5)  # 2 taken, 2 refused, then closed
+            code, _ = await asyncio.to_thread(tab.read_until_close)
+            assert code == POLICY_VIOLATION
+            assert server.call(reading) in ([], [False]), "it still reads the flooder"
+        finally:
+            tab.close()
 
 
 async def flood(tab: WS, count: int) -> None:

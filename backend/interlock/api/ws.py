@@ -182,7 +182,7 @@ async def _receive_loop(
             conn.deliver(_error("rate_limited", limiter.message))
             continue
         if verdict is Verdict.CLOSE:
-            await conn.drain_and_close(POLICY_VIOLATION, "rate limit exceeded")
+            await conn.drain_and_close(POLICY_VIOLATION, "rate limit exceeded", hang_up=True)
             return
         text = event.get("text")
         if text is None:
