@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import protocol as p
-from .auth.respondents import may_answer
+from .auth.respondents import may_answer, refusal
 from .exceptions import AnswerRejected, ValidationFailed
 from .forms import Form
 from .frames import WireText
@@ -258,8 +258,7 @@ class Session:
         """
         respondents = self.record.respondents
         if not may_answer(respondents, answerer.user, answerer.role):
-            names = " and ".join(", ".join(respondents or ()).rsplit(", ", 1))
-            raise AnswerRejected("forbidden", f"only {names} (or an admin) may answer this task")
+            raise AnswerRejected("forbidden", refusal(respondents or []))
         if self.cancel_reason is not None:
             raise AnswerRejected("task_not_active", "the task is being cancelled or has ended")
         req = self.visible_request()

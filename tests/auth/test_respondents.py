@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from interlock.auth import Role
-from interlock.auth.respondents import AUTH_OFF, MAX_RESPONDENTS
+from interlock.auth.respondents import AUTH_OFF, MAX_RESPONDENTS, may_answer, refusal
 from interlock.runtime import TaskContext
 from interlock.tasks.registry import TaskRegistry
 from tests.support.auth import People
@@ -126,3 +126,14 @@ def test_a_task_type_needs_at_least_the_operator_role() -> None:
         registry.task("peek", role=Role.VIEWER)(peek)
     registry.task("look")(peek)
     assert registry.get("look").role is Role.OPERATOR  # the default
+
+
+def test_who_may_answer_a_task_and_what_the_others_are_told() -> None:
+    assert may_answer(None, None, None)  # no respondents: whoever may answer at all
+    assert may_answer(["ana"], "ana", Role.OPERATOR)
+    assert may_answer(["ana"], "root", Role.ADMIN)  # admins always may
+    assert not may_answer(["ana"], "ben", Role.OPERATOR)
+    assert not may_answer(["ana"], None, None)  # nobody identified
+    assert refusal(["ana"]) == "only ana (or an admin) may answer this task"
+    three = refusal(["ana", "ben", "cy"])
+    assert three == "only ana, ben and cy (or an admin) may answer this task"

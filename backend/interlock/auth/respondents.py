@@ -59,3 +59,9 @@ def may_answer(respondents: list[str] | None, user: str | None, role: Role | Non
     """Whether ``user`` (with ``role``, already allowed to answer at all) may answer a
     task with these ``respondents``: anyone when there are none, else they and admins."""
     return respondents is None or role is Role.ADMIN or (user is not None and user in respondents)
+
+
+def refusal(respondents: list[str]) -> str:
+    """What someone else is told: ``only ana, ben and cy (or an admin) may answer this task``."""
+    names = " and ".join(", ".join(respondents).rsplit(", ", 1))
+    return f"only {names} (or an admin) may answer this task"
