@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from . import admission
 from . import protocol as p
-from .admission import resources_overlap
 from .auth import LOCAL, Identity
 from .bus import EventBus, Subscriber
 from .exceptions import (
@@ -187,14 +187,12 @@ class SessionManager:
             # Checks may ask the controller (a blocking call): never on the event loop.
             await asyncio.to_thread(task_type.check, params, self.services)
         resources = task_type.resources(params)
-        holder = self._blocker(resources)
+        holder = admission.blocker(resources, self.active.values(), self.settings.max_concurrent)
         if holder is not None and not queue:
             raise CapacityExceeded(holder.id)
         if holder is None and queue:
             # First come, first served: do not overtake a queued task that needs the same.
-            holder = next(
-                (s for s in self.queue if resources_overlap(s.resources, resources)), None
-            )
+            holder = admission.queued_ahead(resources, self.queue)
         if holder is not None and len(self.queue) >= self.settings.max_queued:
             raise QueueFull(self.settings.max_queued)
         record = TaskRecord(
@@ -231,15 +229,6 @@ class SessionManager:
             session.set_status(TaskStatus.QUEUED)
         return session
 
-    def _blocker(self, resources: frozenset[str]) -> Session | None:
-        """The task that stops a task needing ``resources`` from starting now, if any."""
-        for other in self.active.values():
-            if resources_overlap(other.resources, resources):
-                return other
-        if len(self.active) >= self.settings.max_concurrent:
-            return next(iter(self.active.values()))
-        return None
-
     def queue_position(self, session: Session) -> int | None:
         with contextlib.suppress(ValueError):
             return self.queue.index(session) + 1
@@ -274,17 +263,12 @@ class SessionManager:
     def _start_queued(self) -> None:
         """Start queued tasks in order. A task may pass one that waits, unless it needs
         something that one needs too: then it waits its turn (no starving the big task)."""
-        reserved: frozenset[str] = frozenset()
-        for session in list(self.queue):
-            if session.id not in self.sessions:
-                continue  # still being stored by create()
-            if self._blocker(session.resources) is None and not resources_overlap(
-                reserved, session.resources
-            ):
-                self.queue.remove(session)
-                self._launch(session)
-            else:
-                reserved |= session.resources
+        stored = [s for s in self.queue if s.id in self.sessions]  # others: create() stores them
+        for session in admission.to_start(
+            stored, self.active.values(), self.settings.max_concurrent
+        ):
+            self.queue.remove(session)
+            self._launch(session)
         for index, session in enumerate(self.queue, start=1):
             if session.id in self.sessions:
                 session.record.message = f"Queued at position {index}"
