@@ -54,6 +54,19 @@ NO_AUTH_REFUSAL = (
     "refusing to listen on {host} without authentication: set INTERLOCK_AUTH=true "
     "(or INTERLOCK_ALLOW_NO_AUTH=true to accept the risk)"
 )
+#: With ``debug_loop`` on, asyncio reports every callback that holds the loop this long.
+SLOW_CALLBACK = 0.1
+#: The line logged for each bound socket once the server accepts connections (also with
+#: ``--port 0``: it names the port the system chose). Programs may read it.
+LISTENING = "Interlock listening on %s"
+
+
+def watch_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """asyncio debug mode on ``loop``: every callback that holds it ``SLOW_CALLBACK`` seconds
+    or more is logged by asyncio ("Executing <...> took N seconds"), and misuse such as a
+    call from another thread raises. Slower; for tests and for finding what blocks."""
+    loop.set_debug(True)
+    loop.slow_callback_duration = SLOW_CALLBACK
 
 
 class InterlockServer(uvicorn.Server):
@@ -70,7 +83,21 @@ class InterlockServer(uvicorn.Server):
 
     async def serve(self, sockets: list[Any] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
+        if self.settings.debug_loop:
+            watch_loop(self.loop)
+            log.warning(
+                "INTERLOCK_DEBUG_LOOP: asyncio debug mode on; callbacks holding the event loop "
+                "%g s or more are reported",
+                SLOW_CALLBACK,
+            )
         await super().serve(sockets)
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        await super().startup(sockets)
+        for server in self.servers:
+            for sock in server.sockets:
+                host, port = sock.getsockname()[:2]
+                log.info(LISTENING, f"http://{f'[{host}]' if ':' in host else host}:{port}")
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:

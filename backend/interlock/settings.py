@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         description="How much the server logs: critical, error, warning, info, debug or trace.",
     )
 
+    debug_loop: bool = Field(
+        default=False,
+        description="asyncio debug mode: log every callback that holds the event loop 0.1 s "
+        "or more (slower; for tests and for finding what blocks).",
+    )
+
     @field_validator("allowed_origins", "allowed_hosts", "task_modules", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
