@@ -15,7 +15,7 @@ from interlock import datadir
 from interlock.exceptions import DataDirUnusable
 from tests.support.faults import table_root_page, tmpfs, zero_page
 from tests.support.process import ServerProcess
-from tests.support.server import free_socket, run_server
+from tests.support.server import run_server
 from tests.support.ws import WS
 
 IN_USE = "data directory {} is in use by another Interlock process (pid {})"
@@ -23,11 +23,8 @@ IN_USE = "data directory {} is in use by another Interlock process (pid {})"
 
 async def serve_once(data_dir: Path) -> tuple[int, str]:
     """Run ``interlock serve`` on ``data_dir``; it must exit on its own. (code, stderr)."""
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
     proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "interlock", "serve", "--port", str(port)),
+        *(sys.executable, "-m", "interlock", "serve", "--port", "0"),
         *("--data-dir", str(data_dir)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -99,7 +96,7 @@ async def test_a_lock_left_by_kill_9_does_not_block_the_next_start(tmp_path: Pat
     assert crashed.proc is not None
     crashed.kill()
     assert (data / datadir.LOCK_FILE).read_text().strip() == str(crashed.proc.pid)
-    with ServerProcess(data, port=crashed.port) as second:
+    with ServerProcess(data) as second:
         assert second.proc is not None
         async with httpx.AsyncClient(base_url=second.url) as client:
             assert (await client.get("/health")).status_code == 200

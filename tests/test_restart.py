@@ -31,7 +31,7 @@ async def test_crash_mid_prompt_then_restart_keeps_history_and_continues_seq(
     finally:
         first.kill()
 
-    second = ServerProcess(data, port=first.port).start()
+    second = ServerProcess(data).start()
     try:
         async with httpx.AsyncClient(base_url=second.url) as client:
             task = (await client.get(f"/tasks/{sid}")).json()
@@ -78,7 +78,7 @@ async def test_graceful_stop_marks_live_tasks_interrupted(tmp_path: Path) -> Non
         # uvicorn re-raises SIGTERM after its graceful shutdown, so -15 is a clean exit too.
         assert server.stop() in (0, -15)
         assert "Application shutdown complete" in server.output()
-    with ServerProcess(data, port=server.port) as again:
+    with ServerProcess(data) as again:
         async with httpx.AsyncClient(base_url=again.url) as client:
             task = (await client.get(f"/tasks/{sid}")).json()
             assert task["status"] == "interrupted"

@@ -1,86 +1,128 @@
-"""The real ``interlock serve`` command in a subprocess (for crash and restart tests)."""
+"""The real ``interlock serve`` command in a subprocess (for crash, restart and signal tests).
+
+The server binds port 0 and says which port it got (``interlock.server.LISTENING``); this
+class reads that line, so no port is picked, freed and raced for. Its output is read by a
+thread as it comes, so waiting for a line is waiting for an event, not polling a file.
+With ``debug_loop`` (the default) the server runs with ``INTERLOCK_DEBUG_LOOP=1`` and the
+test fails when it stops if the server reported a slow callback (``tests.support.loopwatch``).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
+from typing import IO
 
-import httpx
+from tests.support.loopwatch import blocked_loop_error, slow_callback_reports
 
-from tests.support.server import free_socket
+#: ``interlock.server.LISTENING`` as logged, with the URL captured.
+_LISTENING = re.compile(r"Interlock listening on (http://(\S+):(\d+))")
+_DEBUG_ON = "INTERLOCK_DEBUG_LOOP: asyncio debug mode on"
+START_TIMEOUT = 30.0
 
 
 class ServerProcess:
-    """``python -m interlock serve`` on a free port; ``kill()`` is a crash, ``stop()`` SIGTERM."""
+    """``python -m interlock serve --port 0``; ``kill()`` is a crash, ``stop()`` SIGTERM."""
 
     def __init__(
         self,
         data_dir: Path,
-        port: int | None = None,
+        port: int = 0,
         env: dict[str, str] | None = None,
+        *,
+        debug_loop: bool = True,
         **more_env: str,
     ) -> None:
-        if port is None:
-            sock = free_socket()
-            port = sock.getsockname()[1]
-            sock.close()
-        self.port = port
         self.data_dir = data_dir
-        self.url = f"http://127.0.0.1:{port}"
-        self.ws_url = f"ws://127.0.0.1:{port}"
-        self.log = data_dir.parent / f"server-{port}-{time.monotonic_ns()}.log"
+        self.requested_port = port
+        self.debug_loop = debug_loop
         self.env = {**os.environ, **(env or {}), **more_env}
+        if debug_loop:
+            self.env["INTERLOCK_DEBUG_LOOP"] = "1"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self._lines: list[str] = []
+        self._eof = False
+        self._changed = threading.Condition()
+        self._reader: threading.Thread | None = None
+        self._checked = False
+
+    @property
+    def url(self) -> str:
+        assert self.port, "the server has not started"
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http")
 
     def start(self) -> ServerProcess:
-        self._log = self.log.open("wb")
+        """Run the server; return once it accepts connections (its listening line)."""
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "interlock",
                 "serve",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
+                *("--host", "127.0.0.1", "--port", str(self.requested_port)),
+                *("--data-dir", str(self.data_dir)),
             ],
-            stdout=self._log,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             env=self.env,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not start: {self.output()}")
+        assert self.proc.stdout is not None
+        self._reader = threading.Thread(
+            target=self._read, args=(self.proc.stdout,), name="server-output", daemon=True
+        )
+        self._reader.start()
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._eof or _LISTENING.search(self.output()) is not None, START_TIMEOUT
+            )
+        match = _LISTENING.search(self.output())
+        if match is None:
+            state = "exited" if self._eof else "did not start in time"
+            self._end()
+            raise RuntimeError(f"server {state}:\n{self.output()}")
+        self.port = int(match[3])
+        if self.debug_loop and _DEBUG_ON not in self.output():
+            self._end()
+            raise AssertionError(f"INTERLOCK_DEBUG_LOOP was not honoured:\n{self.output()}")
+        return self
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            with self._changed:
+                self._lines.append(raw.decode(errors="replace"))
+                self._changed.notify_all()
+        with self._changed:
+            self._eof = True
+            self._changed.notify_all()
 
     def wait_for_output(self, text: str, timeout: float = 10) -> None:
-        """Block until the server's log contains ``text`` (or fail after ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            if time.monotonic() > deadline:
+        """Block until the server's output contains ``text`` (or fail after ``timeout``)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: text in self.output(), timeout):
                 raise AssertionError(f"{text!r} not in the server log:\n{self.output()}")
-            time.sleep(0.02)
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+        """Everything the server printed so far (stdout and stderr)."""
+        return "".join(self._lines)
 
     def kill(self) -> None:
         """A crash: SIGKILL, no cleanup."""
         assert self.proc is not None
         self.proc.kill()
         self.proc.wait(10)
-        self._log.close()
+        self._end()
+        self.check_loop()
 
     def stop(self, timeout: float = 20) -> int:
         """A graceful stop: SIGTERM, wait for exit; returns the exit code."""
@@ -88,15 +130,39 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)
-        self._log.close()
+        self._end()
+        self.check_loop()
         return code
+
+    def check_loop(self) -> None:
+        """Fail if the server reported a callback that held its event loop."""
+        if self._checked:
+            return
+        self._checked = True
+        reports = slow_callback_reports(self.output())
+        if reports:
+            raise blocked_loop_error(f"interlock serve (pid {self.pid})", reports)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def _end(self) -> None:
+        """Make sure the process is gone and its output read to the end."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self._reader is not None:
+            self._reader.join(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def __enter__(self) -> ServerProcess:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        if not self._log.closed:
-            self._log.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._end()
+        if exc_type is None:  # a failing test's own error says more
+            self.check_loop()

@@ -20,5 +20,16 @@ async def stuck_thread(ctx: TaskContext[StuckParams]) -> None:
     await ctx.run_blocking(time.sleep, ctx.params.seconds)
 
 
+class HoldParams(BaseModel):
+    seconds: float = 0.3
+
+
+async def hold_the_loop(ctx: TaskContext[HoldParams]) -> None:
+    """The mistake the slow-callback check exists for: a blocking call on the event loop."""
+    await ctx.stream("blocking the loop")
+    time.sleep(ctx.params.seconds)  # noqa: ASYNC251 - on purpose
+
+
 def register(registry: TaskRegistry) -> None:
     registry.task("stuck_thread", params=StuckParams)(stuck_thread)
+    registry.task("hold_the_loop", params=HoldParams)(hold_the_loop)

@@ -1,4 +1,8 @@
-"""A real Interlock server on a free loopback port, run by uvicorn in a thread."""
+"""A real Interlock server on a free loopback port, run by uvicorn in a thread.
+
+Its event loop runs in asyncio debug mode with a 0.1 s slow-callback threshold; a server
+whose loop was held that long fails the test when it stops (see ``tests.support.loopwatch``).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,12 @@ from fastapi import FastAPI
 
 from interlock.app import create_app
 from interlock.manager import SessionManager
+from interlock.server import InterlockServer, uvicorn_config, watch_loop
 from interlock.settings import Settings
 from interlock.store import Store
 from interlock.tasks import TaskRegistry
 from interlock.wire import is_fast_path, websocket_protocol
+from tests.support.loopwatch import SlowCallbacks, blocked_loop_error
 
 
 @dataclass
@@ -78,9 +84,13 @@ def run_server(
     store: Store | None = None,
     ws: Any = None,
     static_dir: Path | None = None,
+    debug_loop: bool = True,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
-    """Start a server in a thread; stop it (gracefully) when the block ends."""
+    """Start a server in a thread; stop it (gracefully) when the block ends.
+
+    With ``debug_loop`` (the default; benchmarks turn it off) the loop runs in asyncio debug
+    mode and the block fails at its end if a callback held the loop 0.1 s or more."""
     sock = free_socket()
     host, port = sock.getsockname()
     settings = Settings(host=host, port=port, data_dir=data_dir, **overrides)
@@ -89,20 +99,19 @@ def run_server(
     )
     ws = ws or websocket_protocol()
     app.state.ws_fast_path = is_fast_path(ws)
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        ws_max_size=settings.ws_max_message_bytes,
-        ws=ws,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
+    config = uvicorn_config(
+        app, settings, log_level="warning", ws=ws, lifespan="on", timeout_graceful_shutdown=5
     )
-    server = uvicorn.Server(config)
+    server = InterlockServer(config, app, settings)
+    slow = SlowCallbacks()
     loop_box: list[asyncio.AbstractEventLoop] = []
     errors: list[BaseException] = []
 
     def target() -> None:
         loop = asyncio.new_event_loop()
+        if debug_loop:
+            watch_loop(loop)
+            slow.install()
         loop_box.append(loop)
         try:
             loop.run_until_complete(server.serve(sockets=[sock]))
@@ -110,6 +119,7 @@ def run_server(
             errors.append(exc)
         finally:
             loop.close()
+            slow.remove()
 
     thread = threading.Thread(target=target, name=f"interlock-test-{port}", daemon=True)
     thread.start()
@@ -127,3 +137,6 @@ def run_server(
         assert not thread.is_alive(), "server did not stop"
         if errors:
             raise errors[0]
+    # Only when the test itself passed: its own failure says more.
+    if slow.reports:
+        raise blocked_loop_error(f"the test server on port {port}", slow.reports)
