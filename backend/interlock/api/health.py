@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,7 @@ from .. import __version__
 from ..manager import SessionManager
 from .deps import Public
 from .views import Health
+from ..static_files import console_index
 
 router = APIRouter(tags=["health"])
 
@@ -76,7 +78,8 @@ async def api_health(request: Request, response: Response) -> Health:
 )
 async def root(request: Request) -> Response:
     """Browsers get the operator console; every other client gets the health JSON."""
-    index = request.app.state.static_dir / "index.html"
-    if "text/html" in request.headers.get("accept", "") and index.is_file():
-        return FileResponse(index)
+    if "text/html" in request.headers.get("accept", ""):
+        index = await asyncio.to_thread(console_index, request.app.state.static_dir)
+        if index is not None:
+            return FileResponse(index)
     return _health(request)

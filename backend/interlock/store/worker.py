@@ -170,4 +170,6 @@ class StoreThread:
             await call.future
         finally:
             assert self._thread is not None
-            self._thread.join()  # it ends right after ``fn``: the stop marker is next
+            # It ends right after ``fn`` (the stop marker is next); joining is still a
+            # blocking wait: not on the event loop.
+            await asyncio.to_thread(self._thread.join)
