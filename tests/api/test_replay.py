@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.support.rawws import StalledTab
 from tests.support.server import LiveServer, run_server
-from tests.support.tasks import make_registry
+from tests.support.tasks import make_registry, open_gate
 from tests.support.ws import WS
 
 COUNT = 150
@@ -99,8 +100,11 @@ async def test_many_tabs_joining_while_streaming_all_see_everything(
 
 
 async def test_slow_tab_is_closed_1013_and_fast_tab_unaffected(tmp_path: Path) -> None:
-    # A queue of 128 x 16 KiB: the stalled tab overflows it (24 MB are sent), while the fast
-    # tab, which shares this process's CPU with the server, never falls that far behind.
+    """A tab that stops reading is closed 1013 once its outbox overflows; a tab that reads
+    gets every message. The task streams in bursts the test releases once the fast tab has
+    read the last one, so nothing here depends on how fast the machine is: the stalled tab
+    overflows by volume (24 MB against socket buffers of a few MB), not by time."""
+    count, burst, gate = 1500, 8, f"paced-{uuid.uuid4().hex}"
     with run_server(
         tmp_path / "d", registry=make_registry(), ws_queue_size=128, history_size=10
     ) as server:
@@ -108,17 +112,23 @@ async def test_slow_tab_is_closed_1013_and_fast_tab_unaffected(tmp_path: Path) -
             r = await client.post(
                 "/tasks",
                 json={
-                    "task_type": "chatty_big",
-                    "parameters": {"count": 1500, "size": 16384, "pause": 0.0002},
+                    "task_type": "paced_big",
+                    "parameters": {"count": count, "size": 16384, "burst": burst, "gate": gate},
                 },
             )
             sid = r.json()["task_id"]
             slow = StalledTab(server.host, server.port, f"/ws/{sid}")
             async with await WS.open(server.ws_url, sid) as fast:
-                done = await fast.until("task_completed", timeout=60)
-                assert done["result"]["lines"] == 1500
+                await fast.replay()  # the task waits at the gate: nothing trimmed yet
+                for start in range(0, count, burst):
+                    open_gate(server, gate)
+                    for _ in range(min(burst, count - start)):
+                        await fast.until("stream")
+                done = await fast.until("task_completed")
+                assert done["result"]["lines"] == count
                 seqs = [m["seq"] for m in fast.received if "seq" in m]
                 assert seqs == list(range(1, len(seqs) + 1))
+                assert sum(m["type"] == "stream" for m in fast.received) == count
             # Closed with 1013, or aborted if it did not take the close frame within seconds
             # (tests/api/test_ws_limits.py covers both).
             code = await asyncio.to_thread(slow.read_until_end)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from interlock.auth import Role
 from interlock.runtime import TaskContext
 from interlock.tasks import TaskRegistry, builtin_registry
+from tests.support.server import LiveServer
 
 
 class ConfirmParams(BaseModel):
@@ -161,6 +162,18 @@ class GateParams(BaseModel):
     kind: str = "confirm"
 
 
+class PacedParams(BaseModel):
+    gate: str
+    count: int = 100
+    size: int = 1024
+    burst: int = 8
+
+
+def open_gate(server: LiveServer, name: str) -> None:
+    """Set gate ``name`` on the server's loop (made there if no task made it yet)."""
+    server.call(lambda: GATES.setdefault(name, asyncio.Event()).set())
+
+
 def add_gated_tasks(registry: TaskRegistry) -> None:
     @registry.task("gated_confirm", params=GateParams)
     async def gated_confirm(ctx: TaskContext[GateParams]) -> dict[str, Any]:
@@ -168,6 +181,20 @@ def add_gated_tasks(registry: TaskRegistry) -> None:
         await ctx.stream("waiting for the gate")
         await gate.wait()
         return {"answer": await ctx.confirm("Gated?", kind=ctx.params.kind)}
+
+    @registry.task("paced_big", params=PacedParams)
+    async def paced_big(ctx: TaskContext[PacedParams]) -> dict[str, Any]:
+        """``count`` big lines, ``burst`` at a time, each burst when the test opens the gate:
+        the test reads at its own pace, whatever the machine's load, and a tab that does not
+        read falls behind by as much as the test likes."""
+        gate = GATES.setdefault(ctx.params.gate, asyncio.Event())
+        pad = "x" * ctx.params.size
+        for start in range(0, ctx.params.count, ctx.params.burst):
+            await gate.wait()
+            gate.clear()
+            for i in range(start, min(start + ctx.params.burst, ctx.params.count)):
+                await ctx.stream(f"{i} {pad}")
+        return {"lines": ctx.params.count}
 
     @registry.task("two_hazards")
     async def two_hazards(ctx: TaskContext[Any]) -> dict[str, Any]:
