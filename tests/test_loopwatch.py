@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from interlock.server import SLOW_CALLBACK
+from interlock.loopwatch import SLOW_CALLBACK
 from tests.support import process_tasks
 from tests.support.process import ServerProcess
 from tests.support.server import LiveServer, run_server

@@ -35,6 +35,7 @@ from fastapi import FastAPI
 from . import datadir
 from .exceptions import DataDirError
 from .hosts import is_loopback
+from .loopwatch import SLOW_CALLBACK, watch_loop
 from .settings import Settings
 from .states import SHUTDOWN_REASON
 from .wire import is_fast_path, websocket_protocol
@@ -54,19 +55,9 @@ NO_AUTH_REFUSAL = (
     "refusing to listen on {host} without authentication: set INTERLOCK_AUTH=true "
     "(or INTERLOCK_ALLOW_NO_AUTH=true to accept the risk)"
 )
-#: With ``debug_loop`` on, asyncio reports every callback that holds the loop this long.
-SLOW_CALLBACK = 0.1
 #: The line logged for each bound socket once the server accepts connections (also with
 #: ``--port 0``: it names the port the system chose). Programs may read it.
 LISTENING = "Interlock listening on %s"
-
-
-def watch_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """asyncio debug mode on ``loop``: every callback that holds it ``SLOW_CALLBACK`` seconds
-    or more is logged by asyncio ("Executing <...> took N seconds"), and misuse such as a
-    call from another thread raises. Slower; for tests and for finding what blocks."""
-    loop.set_debug(True)
-    loop.slow_callback_duration = SLOW_CALLBACK
 
 
 class InterlockServer(uvicorn.Server):

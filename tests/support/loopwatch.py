@@ -1,10 +1,11 @@
 """Catching a blocked event loop: asyncio's slow-callback reports, collected per server.
 
-Every test server runs its loop in asyncio debug mode with ``slow_callback_duration`` at
-``interlock.server.SLOW_CALLBACK`` (0.1 s). asyncio then logs, on the loop's own thread,
-``Executing <Handle ...> took 0.123 seconds`` for every callback that held the loop that
-long: a file read, a thread join or a controller call made on the loop instead of in a
-worker thread. A server that reported one fails its test when it stops:
+Every test server runs its loop under ``interlock.loopwatch.watch_loop``: asyncio's debug
+mode with a 0.1 s slow-callback threshold. asyncio then logs, on the loop's own thread,
+``Executing <Handle ...> took 0.123 seconds`` as a warning for every callback that held the
+loop that long by itself: a file read, a thread join or a controller call made on the loop
+instead of in a worker thread (time spent waiting for a CPU on a busy machine is not
+counted; ``watch_loop`` says why). A server that reported one fails its test when it stops:
 
 * in-process servers (``run_server``): ``SlowCallbacks`` is a logging handler that keeps the
   reports made on one thread;
@@ -19,7 +20,7 @@ import re
 import threading
 
 #: asyncio's report of a callback that held the loop (``asyncio.base_events``).
-_REPORT = re.compile(r"^.*Executing .* took \d+\.\d+ seconds.*$", re.MULTILINE)
+_REPORT = re.compile(r"^.*WARNING asyncio: Executing .* took \d+\.\d+ seconds.*$", re.MULTILINE)
 ASYNCIO = logging.getLogger("asyncio")
 
 

@@ -19,8 +19,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from interlock.app import create_app
+from interlock.loopwatch import watch_loop
 from interlock.manager import SessionManager
-from interlock.server import InterlockServer, uvicorn_config, watch_loop
+from interlock.server import InterlockServer, uvicorn_config
 from interlock.settings import Settings
 from interlock.store import Store
 from interlock.tasks import TaskRegistry
