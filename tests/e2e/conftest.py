@@ -3,10 +3,6 @@
 The console must be built first (``make frontend``); Chromium must be at /usr/bin/chromium
 (``make chromium``). Neither is skipped when missing: the tests fail and say why.
 Set INTERLOCK_SCREENSHOTS=1 to (re)write docs/screenshots/*.png.
-
-These servers run without the slow-callback check (``debug_loop=False``): Chromium keeps both
-cores of a test machine busy, so a callback's wall-clock time here measures the browser's
-load, not the server. The API and hardware tests hold the server to it instead.
 """
 
 from __future__ import annotations
@@ -72,7 +68,7 @@ def _serve(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     its URL."""
     if not STATIC_INDEX.is_file():
         pytest.fail("the console is not built: run `make frontend` (npm run build in frontend/)")
-    with ServerProcess(tmp_path / "data", env=env, debug_loop=False) as server:
+    with ServerProcess(tmp_path / "data", env=env) as server:
         yield server.url
         server.stop()
 

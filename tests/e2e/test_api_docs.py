@@ -16,7 +16,7 @@ from tests.support.process import ServerProcess
 @pytest.fixture
 def api_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """``interlock serve`` in a subprocess; the API docs need no built console."""
-    with ServerProcess(tmp_path / "data", debug_loop=False) as server:  # see conftest
+    with ServerProcess(tmp_path / "data") as server:
         yield server
         server.stop()
 
