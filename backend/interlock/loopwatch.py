@@ -70,9 +70,11 @@ def read_counters() -> Counters | None:
 class _Sampler(threading.Thread):
     """Notes every thread's counters every ``SAMPLE_EVERY`` seconds (one per process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: Counters) -> None:
         super().__init__(name="interlock-loopwatch", daemon=True)
-        self.samples: collections.deque[tuple[float, Counters]] = collections.deque(maxlen=SAMPLES)
+        self.samples: collections.deque[tuple[float, Counters]] = collections.deque(
+            [(time.monotonic(), first)], maxlen=SAMPLES
+        )
 
     def run(self) -> None:
         while True:
@@ -109,11 +111,15 @@ class _Weigh(logging.Filter):
         start = self.sampler.before(time.monotonic() - took)
         end = read_counters()
         me = threading.get_native_id()
-        if start is None or end is None or me not in start or me not in end:
+        if start is None or end is None or me not in end:
             return True
-        on_cpu = end[me][0] - start[me][0]
-        waited = end[me][1] - start[me][1]
-        others = sum(end[t][1] - start[t][1] for t in end if t != me and t in start)
+
+        def since_start(tid: int, field: int) -> float:
+            # A thread missing from the sample started after it: it counted from zero.
+            return end[tid][field] - start.get(tid, (0.0, 0.0))[field]
+
+        on_cpu, waited = since_start(me, 0), since_start(me, 1)
+        others = sum(since_start(tid, 1) for tid in end if tid != me)
         own = own_time(took, on_cpu, waited, others)
         figures = (
             f"{own:.3f} s its own, {on_cpu:.3f} s on a CPU, {waited:.3f} s waiting for one, "
@@ -140,8 +146,9 @@ def watch_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_debug(True)
     loop.slow_callback_duration = SLOW_CALLBACK
     with _lock:
-        if _weigh is None and read_counters() is not None:
-            sampler = _Sampler()
+        first = read_counters() if _weigh is None else None
+        if first is not None:
+            sampler = _Sampler(first)
             sampler.start()
             _weigh = _Weigh(sampler)
             logging.getLogger("asyncio").addFilter(_weigh)

@@ -153,7 +153,8 @@ def make_registry() -> TaskRegistry:  # noqa: C901 - one nested def per task typ
 
 
 #: Events a ``gated_confirm`` task waits for before it asks, by gate name; set them on the
-#: server's loop (``LiveServer.call``) to open the prompt at a moment the test chooses.
+#: server's loop (``open_gate``) to open the prompt at a moment the test chooses. A task
+#: removes its gate when done: use a fresh name per test (a uuid), never one of another loop.
 GATES: dict[str, asyncio.Event] = {}
 
 
@@ -179,7 +180,10 @@ def add_gated_tasks(registry: TaskRegistry) -> None:
     async def gated_confirm(ctx: TaskContext[GateParams]) -> dict[str, Any]:
         gate = GATES.setdefault(ctx.params.gate, asyncio.Event())
         await ctx.stream("waiting for the gate")
-        await gate.wait()
+        try:
+            await gate.wait()
+        finally:
+            GATES.pop(ctx.params.gate, None)  # an event is bound to this server's loop
         return {"answer": await ctx.confirm("Gated?", kind=ctx.params.kind)}
 
     @registry.task("paced_big", params=PacedParams)
@@ -189,11 +193,14 @@ def add_gated_tasks(registry: TaskRegistry) -> None:
         read falls behind by as much as the test likes."""
         gate = GATES.setdefault(ctx.params.gate, asyncio.Event())
         pad = "x" * ctx.params.size
-        for start in range(0, ctx.params.count, ctx.params.burst):
-            await gate.wait()
-            gate.clear()
-            for i in range(start, min(start + ctx.params.burst, ctx.params.count)):
-                await ctx.stream(f"{i} {pad}")
+        try:
+            for start in range(0, ctx.params.count, ctx.params.burst):
+                await gate.wait()
+                gate.clear()
+                for i in range(start, min(start + ctx.params.burst, ctx.params.count)):
+                    await ctx.stream(f"{i} {pad}")
+        finally:
+            GATES.pop(ctx.params.gate, None)
         return {"lines": ctx.params.count}
 
     @registry.task("two_hazards")
