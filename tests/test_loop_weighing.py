@@ -13,7 +13,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from interlock.loopwatch import SLOW_CALLBACK, own_time, read_counters, watch_loop
+from interlock.loopwatch import (
+    SAMPLE_EVERY,
+    SLOW_CALLBACK,
+    own_time,
+    read_counters,
+    watch_loop,
+)
 
 needs_schedstat = pytest.mark.skipif(
     read_counters() is None, reason="the kernel keeps no per-thread scheduler counters"
@@ -47,7 +53,9 @@ async def run_callback(fn: Callable[[], object]) -> None:
         fn()
         done.set_result(None)
 
-    loop.call_soon(step)
+    # Scheduled a few samples ahead: the loop idles until then, so the counters sampled
+    # last before the callback are its own, not those of the test's set-up.
+    loop.call_later(5 * SAMPLE_EVERY, step)
     await done
 
 
