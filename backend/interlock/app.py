@@ -40,6 +40,7 @@ from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
 from .uploads import UploadStore, UploadSweeper
 from .uploads.fields import SERVICE as UPLOADS
+from .warmup import warm_up
 
 log = logging.getLogger("interlock")
 
@@ -107,6 +108,9 @@ def create_app(
         try:
             await manager.start()
             sweeper.start()
+            # What libraries leave to the first request (imports, file reads), done here in a
+            # thread rather than later on the event loop.
+            await asyncio.to_thread(warm_up, debug_loop=settings.debug_loop)
             # Everything built so far lives as long as the server. Freezing it keeps full
             # garbage collections (which pause every thread, the stop path included) short:
             # tens of milliseconds otherwise.

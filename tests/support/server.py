@@ -94,7 +94,7 @@ def run_server(
     mode and the block fails at its end if a callback held the loop 0.1 s or more."""
     sock = free_socket()
     host, port = sock.getsockname()
-    settings = Settings(host=host, port=port, data_dir=data_dir, **overrides)
+    settings = Settings(host=host, port=port, data_dir=data_dir, debug_loop=debug_loop, **overrides)
     app = create_app(
         settings, registry=registry, services=services, store=store, static_dir=static_dir
     )
