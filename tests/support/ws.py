@@ -43,6 +43,17 @@ class WS:
                 if msg["type"] == type_:
                     return msg
 
+    async def until_all(self, *types: str, timeout: float = TIMEOUT) -> dict[str, dict[str, Any]]:
+        """Receive until a message of each of ``types`` arrived, in whatever order; return the
+        first of each. For a reply (``error``) and a session message (``task_cancelled``):
+        nothing orders the two."""
+        got: dict[str, dict[str, Any]] = {}
+        async with asyncio.timeout(timeout):
+            while not set(types) <= got.keys():
+                msg = await self.recv()
+                got.setdefault(msg["type"], msg)
+        return {t: got[t] for t in types}
+
     async def replay(self) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
         """Read ``state_replay_start``, the replayed messages and ``state_replay_complete``."""
         start = await self.recv()
