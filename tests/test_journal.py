@@ -67,21 +67,27 @@ async def test_a_permanent_store_error_fails_its_session_and_the_others_go_on(
 ) -> None:
     with run_server(tmp_path / "data", registry=make_registry(), max_concurrent=2) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-            doomed = await start(client, "chatty", count=200, pause=0.01)
+            doomed = await start(client, "chatty", count=200, pause=0.01, confirm_at=5)
             healthy = await start(client, "chatty", count=60, pause=0.01)
             async with (
                 await WS.open(server.ws_url, doomed) as tab,
                 await WS.open(server.ws_url, healthy) as other,
             ):
-                await tab.until("stream")
+                # The doomed task waits for its answer: all it said so far is stored (a prompt
+                # is shown once committed) and it says nothing more until answered.
+                prompt = await tab.until("request_confirmation")
                 # Somebody wrote rows of this session the server does not know about (a
                 # second server on the same file, a bad restore): its next seqs collide.
                 last = (await client.get(f"/tasks/{doomed}")).json()["last_seq"]
+                assert last == prompt["seq"]
                 with sqlite3.connect(server.settings.database_path) as db:
                     db.executemany(  # the ones it wrote meanwhile stay; later ones collide
                         "INSERT OR IGNORE INTO messages VALUES (?,?,?,?)",
                         [(doomed, seq, "stream", "{}") for seq in range(last + 5, last + 150)],
                     )
+                await tab.send(
+                    {"type": "confirm", "value": True, "request_id": prompt["request_id"]}
+                )
                 done = await other.until("task_completed", timeout=20)
                 assert done["result"] == {"lines": 60, "answer": None}
             async with asyncio.timeout(10):
