@@ -120,11 +120,19 @@ async def test_cancel_set_before_the_move_never_starts_it() -> None:
 
 async def test_cancel_with_a_failing_stop_is_a_hardware_error_not_a_cancellation() -> None:
     stage = SimulatedController(acceleration=FAST, fail_stop_on={"x"})
-    cancel = threading.Event()
-    move = asyncio.create_task(
-        move_and_wait(stage, "x", mode="relative", value=100.0, speed=1_000.0, cancel=cancel)
+    cancel, moving = threading.Event(), asyncio.Event()
+    move = asyncio.create_task(  # 10 s long: still moving however late the cancel comes
+        move_and_wait(
+            stage,
+            "x",
+            mode="relative",
+            value=10_000.0,
+            speed=1_000.0,
+            cancel=cancel,
+            on_progress=setter(moving),
+        )
     )
-    await asyncio.sleep(0.02)
+    await moving.wait()
     cancel.set()
     with pytest.raises(HardwareError) as caught:
         await move
