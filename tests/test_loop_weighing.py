@@ -80,7 +80,7 @@ async def test_a_callback_that_sleeps_on_the_loop_is_reported(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     watch_loop(asyncio.get_running_loop())
-    await run_callback(lambda: time.sleep(SLOW_CALLBACK * 1.5))
+    await run_callback(lambda: time.sleep(SLOW_CALLBACK * 3))
     (record,) = reports(caplog)
     assert record.levelno == logging.WARNING
     assert "s its own" in record.getMessage()

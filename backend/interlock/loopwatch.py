@@ -75,8 +75,12 @@ class _Sampler(threading.Thread):
         self.samples: collections.deque[tuple[float, Counters]] = collections.deque(
             [(time.monotonic(), first)], maxlen=SAMPLES
         )
+        #: This thread's native id: its own waits for a CPU (every SAMPLE_EVERY, briefly
+        #: holding the GIL) would excuse too much if they counted.
+        self.tid = 0
 
     def run(self) -> None:
+        self.tid = threading.get_native_id()
         while True:
             counters = read_counters()
             if counters is not None:
@@ -119,7 +123,7 @@ class _Weigh(logging.Filter):
             return end[tid][field] - start.get(tid, (0.0, 0.0))[field]
 
         on_cpu, waited = since_start(me, 0), since_start(me, 1)
-        others = sum(since_start(tid, 1) for tid in end if tid != me)
+        others = sum(since_start(tid, 1) for tid in end if tid not in (me, self.sampler.tid))
         own = own_time(took, on_cpu, waited, others)
         figures = (
             f"{own:.3f} s its own, {on_cpu:.3f} s on a CPU, {waited:.3f} s waiting for one, "
