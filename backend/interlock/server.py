@@ -81,7 +81,12 @@ class InterlockServer(uvicorn.Server):
                 "%g s or more are reported",
                 SLOW_CALLBACK,
             )
-        await super().serve(sockets)
+        try:
+            await super().serve(sockets)
+        finally:
+            # Done serving: the loop's own teardown (joining its worker threads) holds no
+            # connection, so it is not reported.
+            self.loop.set_debug(False)
 
     async def startup(self, sockets: list[Any] | None = None) -> None:
         await super().startup(sockets)

@@ -34,10 +34,20 @@ def batch(task_id: str, *seqs: int) -> WriteBatch:
 
 
 async def test_a_locked_database_fails_the_statement_within_the_store_timeout(
-    opened: SQLiteStore,
+    tmp_path: Path,
 ) -> None:
     # The busy timeout (half the store timeout) ends the wait before the caller's timeout
-    # would: the error names the lock, and the store thread is free again.
+    # would: the error names the lock, and the store thread is free again. A 3 s store
+    # timeout leaves the thread 1.5 s to report it, however busy the machine.
+    opened = SQLiteStore(tmp_path / "s.sqlite3", timeout=3.0)
+    await opened.open()
+    try:
+        await _locked_then_free(opened)
+    finally:
+        await opened.close()
+
+
+async def _locked_then_free(opened: SQLiteStore) -> None:
     with locked_database(opened.path):
         with pytest.raises(StoreUnavailable, match="is locked by another connection") as err:
             await opened.write(batch("a", 1))
