@@ -1,5 +1,5 @@
-"""A connection's bounded outbox (ASGI sends through a fake WebSocket class): order, overflow
-close that sends what is queued first. The WebSocket is a small fake of the part of
+"""A connection's bounded outbox: order, overflow (1013), a close that sends what is queued
+first. The WebSocket is a small fake of the part of
 starlette's ``WebSocket`` a ``Connection`` uses."""
 
 from __future__ import annotations

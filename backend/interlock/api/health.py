@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import __version__
 from ..manager import SessionManager
+from ..static_files import console_index
 from .deps import Public
 from .views import Health
-from ..static_files import console_index
 
 router = APIRouter(tags=["health"])
 
