@@ -111,6 +111,9 @@ def create_app(
             # What libraries leave to the first request (imports, file reads), done here in a
             # thread rather than later on the event loop.
             await asyncio.to_thread(warm_up, debug_loop=settings.debug_loop)
+            # FastAPI builds the OpenAPI document on its first request: ~0.1 s of CPU that
+            # would hold the loop (the console and /docs ask for it). Built once, here.
+            await asyncio.to_thread(app.openapi)
             # Everything built so far lives as long as the server. Freezing it keeps full
             # garbage collections (which pause every thread, the stop path included) short:
             # tens of milliseconds otherwise.
