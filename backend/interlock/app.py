@@ -40,7 +40,7 @@ from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
 from .uploads import UploadStore, UploadSweeper
 from .uploads.fields import SERVICE as UPLOADS
-from .warmup import warm_up
+from .warmup import warm_up_once
 
 log = logging.getLogger("interlock")
 
@@ -108,12 +108,6 @@ def create_app(
         try:
             await manager.start()
             sweeper.start()
-            # What libraries leave to the first request (imports, file reads), done here in a
-            # thread rather than later on the event loop.
-            await asyncio.to_thread(warm_up, debug_loop=settings.debug_loop)
-            # FastAPI builds the OpenAPI document on its first request: ~0.1 s of CPU that
-            # would hold the loop (the console and /docs ask for it). Built once, here.
-            await asyncio.to_thread(app.openapi)
             # Everything built so far lives as long as the server. Freezing it keeps full
             # garbage collections (which pause every thread, the stop path included) short:
             # tens of milliseconds otherwise.
@@ -191,4 +185,28 @@ def create_app(
     app.include_router(uploads.router)
     app.include_router(docs.router)
     mount_console(app, static_dir or STATIC_DIR)
+    app.openapi_schema = _openapi_document(app)
+    # What libraries leave to the first request (imports, file reads): done now, before any
+    # event loop serves the app.
+    warm_up_once(debug_loop=settings.debug_loop)
     return app
+
+
+_OPENAPI: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, built once per process and route table. FastAPI would build it
+    on the first request for it: ~0.1 s of CPU holding the event loop (pydantic holds the GIL,
+    so a worker thread would not help). It depends on the routes alone."""
+    key = (
+        app.title,
+        app.version,
+        tuple(
+            (getattr(r, "path", ""), tuple(sorted(getattr(r, "methods", None) or ())))
+            for r in app.routes
+        ),
+    )
+    if key not in _OPENAPI:
+        _OPENAPI[key] = app.openapi()
+    return _OPENAPI[key]

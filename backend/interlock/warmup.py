@@ -12,6 +12,10 @@ accepts connections:
   the source of Interlock's modules is read into ``linecache`` here;
 * with ``debug_loop`` the source of every loaded module too: in asyncio's debug mode every
   future records where it was created, reading the source of each frame on the loop.
+
+All of it is process-wide, so :func:`warm_up_once` does it once per process, when the app is
+built, before any event loop serves it. (Not in a thread beside a serving loop: reading and
+importing hold the GIL in long stretches and would stall the loop just the same.)
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import linecache
 import mimetypes
 import os
 import sys
+import threading
 
 import anyio
 
@@ -49,3 +54,19 @@ def warm_up(*, debug_loop: bool = False) -> None:
     mimetypes.init()
     anyio.run(_use_anyio)
     load_sources("" if debug_loop else "interlock")
+
+
+_done: set[bool] = set()
+_lock = threading.Lock()
+
+
+def warm_up_once(*, debug_loop: bool = False) -> None:
+    """:func:`warm_up`, once per process (and once more for ``debug_loop``). Runs it in a
+    thread of its own and waits: ``anyio.run`` needs a thread without a running loop."""
+    with _lock:
+        if debug_loop in _done:
+            return
+        worker = threading.Thread(target=warm_up, kwargs={"debug_loop": debug_loop})
+        worker.start()
+        worker.join()
+        _done.add(debug_loop)
