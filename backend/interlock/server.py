@@ -38,6 +38,7 @@ from .hosts import is_loopback
 from .loopwatch import SLOW_CALLBACK, watch_loop
 from .settings import Settings
 from .states import SHUTDOWN_REASON
+from .warmup import load_sources
 from .wire import is_fast_path, websocket_protocol
 
 log = logging.getLogger("interlock.server")
@@ -71,6 +72,13 @@ class InterlockServer(uvicorn.Server):
         # Python may run a second signal's handler inside the first one's: count them with
         # one atomic call instead of reading and then setting a flag.
         self._signals = itertools.count()
+        # uvicorn loads its config (importing its protocol modules) when serving starts, on
+        # the loop: do it now. In debug mode asyncio reads the source of every frame that
+        # creates a future, so the new modules' source is read now too (see interlock.warmup).
+        if not config.loaded:
+            config.load()
+        if settings.debug_loop:
+            load_sources()
 
     async def serve(self, sockets: list[Any] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
