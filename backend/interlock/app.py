@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Coroutine
@@ -130,8 +131,11 @@ def create_app(
         title="Interlock",
         version=__version__,
         description="Human-in-the-loop task sessions over WebSocket and REST.",
-        docs_url=None,  # api/docs.py serves /docs and /redoc with local assets instead
+        # api/docs.py serves /docs and /redoc with local assets instead, and /openapi.json
+        # from bytes made once (FastAPI's own route may rebuild the document on a request).
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None,
         # Its own store lives in the data directory: one server per directory.
         lifespan=guarded(with_auth(auth, lifespan), settings.data_dir, settings.database_path)
         if owns_store
@@ -185,20 +189,20 @@ def create_app(
     app.include_router(uploads.router)
     app.include_router(docs.router)
     mount_console(app, static_dir or STATIC_DIR)
-    app.openapi_schema = _openapi_document(app)
+    app.state.openapi_json = _openapi_document(app)
     # What libraries leave to the first request (imports, file reads): done now, before any
     # event loop serves the app.
     warm_up_once(debug_loop=settings.debug_loop)
     return app
 
 
-_OPENAPI: dict[tuple[Any, ...], dict[str, Any]] = {}
+_OPENAPI: dict[tuple[Any, ...], bytes] = {}
 
 
-def _openapi_document(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, built once per process and route table. FastAPI would build it
-    on the first request for it: ~0.1 s of CPU holding the event loop (pydantic holds the GIL,
-    so a worker thread would not help). It depends on the routes alone."""
+def _openapi_document(app: FastAPI) -> bytes:
+    """The OpenAPI document as served, built once per process and route table before any
+    loop runs: building it takes ~0.1 s of CPU (pydantic holds the GIL, so a worker thread
+    would not spare the loop). It depends on the routes alone."""
     key = (
         app.title,
         app.version,
@@ -208,5 +212,5 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
         ),
     )
     if key not in _OPENAPI:
-        _OPENAPI[key] = app.openapi()
+        _OPENAPI[key] = json.dumps(app.openapi(), separators=(",", ":")).encode()
     return _OPENAPI[key]

@@ -15,7 +15,7 @@ from pathlib import Path
 import fastapi_offline
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from .deps import Public
 
@@ -23,6 +23,7 @@ from .deps import Public
 VENDOR_DIR = Path(str(files(fastapi_offline) / "static"))
 FAVICON = Path(__file__).resolve().parents[1] / "assets" / "favicon.ico"
 ASSETS_PATH = "/docs/assets"
+OPENAPI_URL = "/openapi.json"
 
 #: The vendor files the pages use, and the only ones served (no directory listing, no
 #: stray files). Media types are fixed here rather than guessed from the platform.
@@ -55,12 +56,18 @@ CSP = "; ".join(
 router = APIRouter(include_in_schema=False, dependencies=[Public])
 
 
+@router.get(OPENAPI_URL)
+async def openapi(request: Request) -> Response:
+    """The OpenAPI document, serialized once when the app was built (``app.state``)."""
+    return Response(request.app.state.openapi_json, media_type="application/json")
+
+
 @router.get("/docs")
 async def swagger_ui(request: Request) -> HTMLResponse:
     """Swagger UI for ``/openapi.json``, with local assets only."""
     app = request.app
     page = get_swagger_ui_html(
-        openapi_url=app.openapi_url,
+        openapi_url=OPENAPI_URL,
         title=f"{app.title} - Swagger UI",
         swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
         swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
@@ -76,7 +83,7 @@ async def redoc(request: Request) -> HTMLResponse:
     """ReDoc for ``/openapi.json``, with local assets only (and system fonts)."""
     app = request.app
     page = get_redoc_html(
-        openapi_url=app.openapi_url,
+        openapi_url=OPENAPI_URL,
         title=f"{app.title} - ReDoc",
         redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
         redoc_favicon_url="/favicon.ico",
