@@ -13,8 +13,6 @@ Usage: python bench/message_flood.py [--seconds 5] [--rate 50] [--flooders 2] [-
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import threading
 from pathlib import Path
@@ -23,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' raw c
 
 from tests.support.rawws import StalledTab
 
-from fanout import INTERLOCK_KINDS, server
-from ping_flood import peak_rss_mib, start_session, summary, watch
+from ping_flood import flood_bench
 
 MESSAGE = b'{"type":"ping"}'
 TEXT = 0x1
@@ -50,38 +47,7 @@ def flood(port: int, path: str, stop: threading.Event, closed: list[int]) -> Non
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rate", type=float, default=50, help="progress messages per second")
-    parser.add_argument("--flooders", type=int, default=2)
-    parser.add_argument("--ws", choices=sorted(INTERLOCK_KINDS), default="interlock")
-    args = parser.parse_args()
-    with server(args.ws) as (url, proc):
-        quiet = asyncio.run(watch(url, start_session(url, args.seconds, args.rate)))
-        rss0 = peak_rss_mib(proc.pid)
-        port = int(url.rsplit(":", 1)[1])
-        sid = start_session(url, args.seconds, args.rate)
-        stop = threading.Event()
-        closed: list[int] = []
-        threads = [
-            threading.Thread(
-                target=flood, args=(port, f"/ws/{sid}?since=1000000", stop, closed), daemon=True
-            )
-            for _ in range(args.flooders)
-        ]
-        for t in threads:
-            t.start()
-        try:
-            flooded = asyncio.run(watch(url, sid))
-        finally:
-            stop.set()
-            for t in threads:
-                t.join(10)
-        grown = peak_rss_mib(proc.pid) - rss0
-    print(f"{args.ws}, one tab at {args.rate:.0f}+{args.rate:.0f} msg/s:")
-    print(f"  alone:          {summary(quiet)}")
-    print(f"  during a flood: {summary(flooded)}")
-    print(f"  {len(closed)} flooder connections closed by the server; peak RSS +{grown:.1f} MiB")
+    flood_bench(__doc__, flood)
 
 
 if __name__ == "__main__":

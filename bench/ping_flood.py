@@ -20,6 +20,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -93,8 +94,14 @@ def summary(latencies: list[float]) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+Flooder = Callable[[int, str, threading.Event, list[int]], None]
+
+
+def flood_bench(description: str | None, flood: Flooder) -> None:
+    """The paced session's tab, alone and then while ``--flooders`` threads run ``flood``
+    (port, path, stop, closed) against it; prints both latencies and the server's growth.
+    bench/message_flood.py runs it with a flooder of its own."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rate", type=float, default=50, help="progress messages per second")
     parser.add_argument("--flooders", type=int, default=2)
@@ -127,6 +134,10 @@ def main() -> None:
     print(f"  alone:          {summary(quiet)}")
     print(f"  during a flood: {summary(flooded)}")
     print(f"  {len(closed)} flooder connections closed by the server; peak RSS +{grown:.1f} MiB")
+
+
+def main() -> None:
+    flood_bench(__doc__, flood)
 
 
 if __name__ == "__main__":
