@@ -6,13 +6,18 @@ No seq, no history, no persistence: one JSON text per message, sent to every soc
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
+import uuid
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 app = FastAPI()
 clients: set[WebSocket] = set()
+#: bench/scale.py's records: what a bare app keeps of a task, newest last.
+records: dict[str, dict[str, object]] = {}
 
 
 @app.websocket("/ws")
@@ -64,3 +69,23 @@ async def paced(rate: float, count: int) -> dict[str, int]:
 
     asyncio.get_running_loop().create_task(run())
     return {"clients": len(clients)}
+
+
+@app.post("/tasks", status_code=202)
+async def create(body: dict[str, object]) -> dict[str, object]:
+    """Keep a task-shaped record in memory (bench/scale.py's baseline for POST /tasks)."""
+    task_id = uuid.uuid4().hex
+    records[task_id] = {
+        "task_id": task_id,
+        "task_type": body.get("task_type"),
+        "status": "waiting",
+        "parameters": body.get("parameters"),
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+    return records[task_id]
+
+
+@app.get("/tasks")
+async def newest(limit: int = 100) -> list[dict[str, object]]:
+    """The newest ``limit`` records (bench/scale.py's baseline for GET /tasks)."""
+    return [records[k] for k in itertools.islice(reversed(records), limit)]

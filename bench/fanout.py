@@ -69,9 +69,10 @@ def cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def server(
-    kind: str, src: Path | None = None, history_size: int = 1000
+    kind: str, src: Path | None = None, history_size: int = 1000, *extra: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run server ``kind`` pinned to CPU 0; Interlock from the package in ``src`` if given."""
+    """Run server ``kind`` pinned to CPU 0; Interlock from the package in ``src`` if given,
+    with ``extra`` arguments to bench/interlock_server.py."""
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="interlock-bench-"))
     if kind.startswith("bare"):
@@ -101,6 +102,7 @@ def server(
             str(data),
             "--history-size",
             str(history_size),
+            *extra,
         ]
     env = dict(os.environ)
     if src is not None:

@@ -43,6 +43,7 @@ def main() -> None:
     # per-tab queue keeps them connected (the baseline instead slows its producer down).
     parser.add_argument("--ws-queue-size", type=int, default=1_000_000)
     parser.add_argument("--ws", choices=PROTOCOLS, default="coalescing")
+    parser.add_argument("--max-concurrent", type=int, default=1000)
     args = parser.parse_args()
     registry = builtin_registry()
 
@@ -71,7 +72,7 @@ def main() -> None:
         port=args.port,
         data_dir=args.data_dir,
         history_size=args.history_size,
-        max_concurrent=1000,
+        max_concurrent=args.max_concurrent,
         log_level="warning",
         ws_queue_size=args.ws_queue_size,
     )

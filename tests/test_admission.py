@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from hypothesis import given
@@ -94,6 +95,33 @@ def test_tasks_needing_nothing_only_compete_for_slots() -> None:
     running = [task("a"), task("b")]
     assert blocker(needs(), running, max_concurrent=3) is None
     assert blocker(needs(), running, max_concurrent=2) is running[0]
+
+
+class Counted:
+    """10,000 running tasks that count how many of them admission looks at."""
+
+    def __init__(self) -> None:
+        self.tasks = [task(f"t{i}") for i in range(10_000)]
+        self.seen = 0
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.tasks
+
+    def __iter__(self) -> Iterator[Task]:
+        for t in self.tasks:
+            self.seen += 1
+            yield t
+
+
+def test_admitting_a_task_needing_nothing_does_not_look_at_every_running_task() -> None:
+    # Creating a task must not slow down as sessions pile up (bench/scale.py).
+    running = Counted()
+    assert blocker(needs(), running, max_concurrent=20_000) is None
+    assert blocker(needs(), running, max_concurrent=10_000) is running.tasks[0]
+    assert running.seen <= 1
 
 
 # --------------------------------------------------------------------- queued_ahead

@@ -13,7 +13,7 @@ are tested without a server (``tests/test_admission.py``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 
@@ -34,16 +34,19 @@ def resources_overlap(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a & _with_parents(b)) or bool(b & _with_parents(a))
 
 
-def blocker(needs: frozenset[str], running: Iterable[H], max_concurrent: int) -> H | None:
+def blocker(needs: frozenset[str], running: Collection[H], max_concurrent: int) -> H | None:
     """The running task that keeps a task needing ``needs`` from starting now: the first
     one (in ``running``'s order) holding something it needs, else, when ``max_concurrent``
-    tasks run already, the first one. None when it may start."""
-    running = list(running)
-    for other in running:
-        if resources_overlap(other.resources, needs):
-            return other
+    tasks run already, the first one. None when it may start.
+
+    A task needing nothing is decided without looking at each running task, so admitting
+    one costs the same with 10 or 10,000 tasks running."""
+    if needs:
+        for other in running:
+            if other.resources and resources_overlap(other.resources, needs):
+                return other
     if running and len(running) >= max_concurrent:
-        return running[0]
+        return next(iter(running))
     return None
 
 
@@ -59,6 +62,8 @@ def to_start(queue: Sequence[H], running: Iterable[H], max_concurrent: int) -> l
     Each is checked against what runs plus those started before it (``blocker``) and against
     every earlier task that stays queued: a task may pass one that waits, unless it needs
     something that one needs too; then it waits its turn."""
+    if not queue:
+        return []
     occupied = list(running)
     reserved: frozenset[str] = frozenset()
     starting: list[H] = []

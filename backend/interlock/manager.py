@@ -230,9 +230,9 @@ class SessionManager:
         return session
 
     def queue_position(self, session: Session) -> int | None:
-        with contextlib.suppress(ValueError):
-            return self.queue.index(session) + 1
-        return None
+        # Not list.index: its ValueError for a task not queued (most of them) would format
+        # the session's repr, ~0.2 ms, once per task in every GET /tasks.
+        return next((i for i, s in enumerate(self.queue, start=1) if s is session), None)
 
     def _launch(self, session: Session) -> None:
         task_type = self.registry.get(session.record.task_type)

@@ -1,0 +1,138 @@
+"""Many live sessions in one process: does Interlock slow down as they pile up?
+
+Creates ``--sessions`` tasks that each stop at a prompt and stay ``waiting`` (the bench task
+``bench_stream`` with ``gate``), ``--concurrency`` requests at a time, on a server pinned to
+CPU 0 (bench/fanout.py's ``server``). Every ``--every`` sessions it notes:
+
+* the creation rate over the last block (tasks/s): it should not fall as sessions pile up;
+* ``GET /tasks?limit=100``: median and p99 of ``--lists`` requests, in ms: it should not grow
+  with the total;
+* the server's resident memory.
+
+Then ``--tabs`` tabs join as many sessions at once and read their replay
+(``state_replay_complete``): the wall time for all of them.
+
+The bare FastAPI/uvicorn app (bench/baseline_app.py: records in a dict, no persistence) is
+measured the same way in the same run; ratios are Interlock over bare.
+
+Usage: python bench/scale.py [--sessions 10000] [--every 2000] [--tabs 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+from fanout import server
+
+Row = tuple[int, float, float, float, float]  # sessions, rate, list p50, list p99, RSS MiB
+
+TASK = {"task_type": "bench_stream", "parameters": {"count": 0, "gate": True}}
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def create(client: httpx.AsyncClient, count: int, concurrency: int) -> list[str]:
+    ids: list[str] = []
+    left = iter(range(count))
+
+    async def worker() -> None:
+        for _ in left:
+            r = await client.post("/tasks", json=TASK)
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["task_id"])
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return ids
+
+
+async def list_times(client: httpx.AsyncClient, count: int) -> tuple[float, float]:
+    times = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        r = await client.get("/tasks", params={"limit": 100})
+        times.append((time.perf_counter() - t0) * 1e3)
+        assert r.status_code == 200 and len(r.json()) == 100, r.text
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.99) - 1)]
+
+
+async def join(url: str, ids: list[str]) -> float:
+    """Seconds until every tab has its replay (one tab per session)."""
+
+    async def one(sid: str) -> None:
+        async with connect(f"{url.replace('http', 'ws')}/ws/{sid}", max_queue=None) as ws:
+            while "state_replay_complete" not in await ws.recv():
+                pass
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(sid) for sid in ids))
+    return time.perf_counter() - t0
+
+
+async def measure(
+    url: str, pid: int, args: argparse.Namespace, tabs: bool
+) -> tuple[list[Row], float | None]:
+    rows: list[Row] = []
+    ids: list[str] = []
+    limits = httpx.Limits(max_connections=args.concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        while len(ids) < args.sessions:
+            t0 = time.perf_counter()
+            ids += await create(client, args.every, args.concurrency)
+            rate = args.every / (time.perf_counter() - t0)
+            p50, p99 = await list_times(client, args.lists)
+            rows.append((len(ids), rate, p50, p99, rss_mib(pid)))
+    joined = await join(url, ids[: args.tabs]) if tabs else None
+    return rows, joined
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--every", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--lists", type=int, default=50, help="GET /tasks per measurement")
+    parser.add_argument("--tabs", type=int, default=1_000)
+    args = parser.parse_args()
+    # Room for every session to wait at once, and for --tabs tabs from one address.
+    extra = ("--max-concurrent", str(args.sessions + 1))
+    os.environ["INTERLOCK_MAX_CONNECTIONS_PER_CLIENT"] = str(args.tabs + 1)
+    results: dict[str, tuple[list[Row], float | None]] = {}
+    for kind in ("bare", "interlock"):
+        env_tabs = kind == "interlock"
+        with server(kind, None, 100, *extra) as (url, proc):
+            results[kind] = asyncio.run(measure(url, proc.pid, args, env_tabs))
+    bare, _ = results["bare"]
+    ours, joined = results["interlock"]
+    print(f"{args.sessions} waiting sessions, created {args.concurrency} at a time:")
+    print("  sessions  create/s (x bare)   GET /tasks?limit=100 p50 / p99 ms (x bare p50)  RSS MiB")
+    for (n, rate, p50, p99, rss), (_, brate, bp50, _, _) in zip(ours, bare, strict=True):
+        print(
+            f"  {n:8d}  {rate:7.0f} ({rate / brate:4.2f}x)"
+            f"   {p50:6.2f} / {p99:6.2f} ({p50 / bp50:4.2f}x)"
+            f"{'':20s}{rss:7.0f}"
+        )
+    first, last = ours[0], ours[-1]
+    print(
+        f"  creation rate at {last[0]} vs {first[0]}: {last[1] / first[1]:.2f}x;"
+        f" list p50 {last[2] / first[2]:.2f}x"
+    )
+    if joined is not None:
+        print(f"  {args.tabs} tabs joined and replayed in {joined:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
