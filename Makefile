@@ -110,6 +110,7 @@ bench: install-test
 	$(PY) bench/ping_flood.py
 	$(PY) bench/message_flood.py
 	$(PY) bench/stop_latency.py
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) .venv-uvicorn-* backend/interlock/static frontend/node_modules data
