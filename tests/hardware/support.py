@@ -40,6 +40,10 @@ class RecordingController:
     def name(self) -> str:
         return self.inner.name
 
+    @property
+    def connected(self) -> bool:
+        return self.inner.connected
+
     def axes(self) -> list[Axis]:
         return self.inner.axes()
 

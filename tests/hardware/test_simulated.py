@@ -7,7 +7,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,10 @@ import pytest
 from interlock.hardware import (
     Axis,
     AxisBusyError,
+    Backoff,
     Controller,
     HardwareError,
+    InvalidControllerOptions,
     SignalModel,
     SimulatedController,
     SoftLimitError,
@@ -102,7 +103,7 @@ def test_stop_decelerates_to_rest_short_of_the_target(
 
 def test_stop_at_rest_changes_nothing(stage: SimulatedController) -> None:
     stage.stop("x")
-    assert stage.status()["x"] == {"position": 0.0, "moving": False}
+    assert stage.status()["x"] == {"position": 0.0, "moving": False, "fault": None}
 
 
 def test_stop_all_stops_every_moving_axis(stage: SimulatedController, clock: ManualClock) -> None:
@@ -230,9 +231,26 @@ def test_signal_noise_is_reproducible_with_a_seed() -> None:
 
 def test_simulated_is_built_in_and_takes_options() -> None:
     assert "simulated" in available_controllers()
-    stage = load_controller("simulated", positions={"x": 5.0})
+    stage = load_controller("simulated", {"positions": {"x": 5.0}})
     assert isinstance(stage, SimulatedController)
     assert stage.position("x") == 5.0
+    stage.close()
+
+
+def test_options_are_validated_by_the_options_model() -> None:
+    with pytest.raises(InvalidControllerOptions) as caught:
+        load_controller("simulated", {"seed": "many", "axes": [{"id": "q"}], "colour": 1})
+    fields = {".".join(map(str, e["loc"])) for e in caught.value.errors}
+    assert {"seed", "axes.0.min", "axes.0.max", "colour"} <= fields
+    assert "axes.0.min: Field required" in str(caught.value)
+
+
+def test_options_build_the_axes() -> None:
+    options = {"axes": [{"id": "r", "unit": "deg", "min": -90, "max": 90}], "positions": {"r": 4}}
+    stage = load_controller("simulated", options)
+    assert [(a.id, a.unit, a.min, a.max) for a in stage.axes()] == [("r", "deg", -90.0, 90.0)]
+    assert stage.position("r") == 4.0
+    stage.close()
 
 
 def test_unknown_controller_lists_the_available_ones() -> None:
@@ -251,8 +269,13 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             class PluginStage(SimulatedController):
                 name = "plugin"
 
-            def not_a_controller(**options):
+            def not_a_factory(**options):
                 return object()
+
+            def not_a_controller(options):
+                return object()
+
+            not_a_controller.Options = PluginStage.Options
             """
         )
     )
@@ -263,6 +286,7 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "[interlock.controllers]\n"
         "plugin = interlock_test_plugin:PluginStage\n"
         "bogus = interlock_test_plugin:not_a_controller\n"
+        "optionless = interlock_test_plugin:not_a_factory\n"
         "unloadable = interlock_test_plugin_missing:Stage\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -272,96 +296,37 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("plugin")
 def test_entry_point_controllers_are_found_and_checked() -> None:
     assert {"plugin", "bogus", "unloadable", "simulated"} <= set(available_controllers())
-    assert load_controller("plugin", seed=1).name == "plugin"
+    assert load_controller("plugin", {"seed": 1}).name == "plugin"
     with pytest.raises(HardwareError, match="does not implement the Controller protocol"):
         load_controller("bogus")
+    with pytest.raises(HardwareError, match="not a controller factory"):
+        load_controller("optionless")
     with pytest.raises(HardwareError, match="cannot load entry point"):
         load_controller("unloadable")
 
 
-# The Controller contract: every implementation must pass these.
-
-IMPLEMENTATIONS: dict[str, Callable[[], Controller]] = {
-    "simulated": SimulatedController,
-}
+# The simulated link: break_link / restore_link (the contract suite, test_contract.py, runs
+# the shared link-loss checks on every controller).
 
 
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def controller(request: pytest.FixtureRequest) -> Iterator[Controller]:
-    instance = IMPLEMENTATIONS[request.param]()
-    yield instance
-    instance.close()
-
-
-def _short_move(controller: Controller, axis: Axis) -> tuple[float, float]:
-    """A signed distance and a speed for any stage: 1 % of the range in about 0.1 s.
-
-    The direction is away from the nearer limit, so ten such distances stay inside.
-    """
-    distance = (axis.max - axis.min) / 100
-    toward_max = controller.position(axis.id) <= (axis.min + axis.max) / 2
-    return (distance if toward_max else -distance), distance / 0.1
-
-
-def test_contract_describes_axes_and_status(controller: Controller) -> None:
-    assert isinstance(controller, Controller)
-    axes = controller.axes()
-    assert axes and len({a.id for a in axes}) == len(axes)
-    status = controller.status()
-    assert list(status) == [a.id for a in axes]
-    for axis in axes:
-        assert axis.contains(status[axis.id]["position"])
-        assert status[axis.id]["moving"] is False
-    assert math.isfinite(controller.read_signal())
-
-
-def test_contract_move_returns_at_once_and_reaches_target(controller: Controller) -> None:
-    for axis in controller.axes():
-        distance, speed = _short_move(controller, axis)
-        target = controller.position(axis.id) + distance
-        controller.move_absolute(axis.id, target, speed)
-        assert controller.is_moving(axis.id), "the move returned before the axis arrived"
-        wait_until_still(controller, axis.id)
-        assert controller.position(axis.id) == pytest.approx(target, abs=abs(distance) * 1e-3)
-
-
-def test_contract_refuses_bad_targets_and_axes_before_moving(controller: Controller) -> None:
-    axis = controller.axes()[0]
-    before = controller.position(axis.id)
-    with pytest.raises(SoftLimitError):
-        controller.move_absolute(axis.id, axis.max + 1.0, 1.0)
-    with pytest.raises(SoftLimitError):
-        controller.move_relative(axis.id, axis.min - before - 1.0, 1.0)
-    assert not controller.is_moving(axis.id)
-    assert controller.position(axis.id) == before
-    for call in (controller.position, controller.is_moving, controller.stop):
-        with pytest.raises(UnknownAxisError):
-            call("no-such-axis")
-
-
-def test_contract_stop_brings_axis_to_rest_short_of_target(controller: Controller) -> None:
-    axis = controller.axes()[0]
-    distance, speed = _short_move(controller, axis)
-    start = controller.position(axis.id)
-    controller.move_relative(axis.id, 10 * distance, speed)
-    time.sleep(0.05)
-    controller.stop(axis.id)
-    wait_until_still(controller, axis.id, within=1.0)
-    travelled = (controller.position(axis.id) - start) / (10 * distance)
-    assert 0 < travelled < 1
-
-
-def test_contract_stop_all_stops_every_axis(controller: Controller) -> None:
-    for axis in controller.axes():
-        distance, speed = _short_move(controller, axis)
-        controller.move_relative(axis.id, 10 * distance, speed)
-    controller.stop_all()
-    for axis in controller.axes():
-        wait_until_still(controller, axis.id, within=1.0)
-
-
-def test_contract_close_is_idempotent_and_final(controller: Controller) -> None:
-    controller.close()
-    controller.close()
-    with pytest.raises(HardwareError):
-        controller.status()
+def test_break_link_keeps_motion_going_and_reports_last_positions(clock: ManualClock) -> None:
+    stage = SimulatedController(acceleration=1_000.0, clock=clock, backoff=Backoff(0.01))
+    stage.move_absolute("x", 100.0, 100.0)
+    clock.advance(0.5)
+    seen = stage.position("x")
+    stage.break_link("cable pulled")
+    status = stage.status()
+    assert status["x"] == {
+        "position": seen,
+        "moving": False,
+        "fault": "controller disconnected: cable pulled",
+    }
+    clock.advance(10.0)
+    stage.restore_link()
+    deadline = time.monotonic() + 5
+    while not stage.connected:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert stage.position("x") == 100.0  # the firmware finished the move meanwhile
+    assert stage.reconnect_attempts >= 1
+    stage.close()

@@ -4,7 +4,9 @@ per-unit motion limits and the stop executor."""
 from .controller import Axis, AxisStatus, Controller
 from .errors import (
     AxisBusyError,
+    ControllerDisconnected,
     HardwareError,
+    InvalidControllerOptions,
     MotionCancelled,
     MotionLimitError,
     MotionTimeout,
@@ -21,8 +23,17 @@ from .limits import (
     unit_label,
 )
 from .motion import move_and_wait, scan
-from .registry import ENTRY_POINT_GROUP, available_controllers, load_controller
-from .simulated import DEFAULT_AXES, SignalModel, SimulatedController
+from .reconnect import Backoff, BackoffOptions, Reconnector
+from .registry import (
+    ENTRY_POINT_GROUP,
+    ControllerFactory,
+    available_controllers,
+    controller_factory,
+    load_controller,
+    options_schema,
+    parse_options,
+)
+from .simulated import DEFAULT_AXES, SignalModel, SimulatedController, SimulatedOptions
 from .stopping import (
     STOPPER,
     Halted,
@@ -43,14 +54,21 @@ __all__ = [
     "Axis",
     "AxisBusyError",
     "AxisStatus",
+    "Backoff",
+    "BackoffOptions",
     "Controller",
+    "ControllerDisconnected",
+    "ControllerFactory",
     "Halted",
     "HardwareError",
+    "InvalidControllerOptions",
     "MotionCancelled",
     "MotionLimitError",
     "MotionTimeout",
+    "Reconnector",
     "SignalModel",
     "SimulatedController",
+    "SimulatedOptions",
     "SoftLimitError",
     "StopExecutor",
     "TravelTimeout",
@@ -59,10 +77,13 @@ __all__ = [
     "UnknownControllerError",
     "available_controllers",
     "check_speed",
+    "controller_factory",
     "halt",
     "halt_axes",
     "load_controller",
     "move_and_wait",
+    "options_schema",
+    "parse_options",
     "run_stop",
     "scan",
     "stop_axes",

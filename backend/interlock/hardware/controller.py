@@ -39,10 +39,16 @@ class Axis:
 
 
 class AxisStatus(TypedDict):
-    """One axis in :meth:`Controller.status`; plain data so it serialises as JSON."""
+    """One axis in :meth:`Controller.status`; plain data so it serialises as JSON.
 
-    position: float
+    ``fault`` is None while the axis works, else a short human reason (``"controller
+    disconnected"``, a drive alarm). While the link is down ``position`` is the last position
+    read (None if none ever was) and ``moving`` is False: not known, so not claimed.
+    """
+
+    position: float | None
     moving: bool
+    fault: str | None
 
 
 @runtime_checkable
@@ -63,6 +69,13 @@ class Controller(Protocol):
     * **Stops decelerate and return at once.** :meth:`stop` commands a controlled
       (decelerating) stop and returns without waiting; the axis is at rest shortly after,
       short of the old target. Stopping an axis at rest is a no-op.
+    * **Connection state.** :attr:`connected` says whether the link is up; it never blocks
+      and never raises. While the link is down every call that needs it (:meth:`position`,
+      :meth:`is_moving`, moves, :meth:`stop`, :meth:`read_signal`) raises
+      :class:`ControllerDisconnected`; :meth:`axes` still answers (the configured axes) and
+      :meth:`status` reports every axis with a ``fault`` instead of raising. The controller
+      notices a lost link by itself (a failed call, a monitor callback) and reconnects in
+      the background with backoff (:class:`~interlock.hardware.reconnect.Reconnector`).
     * Other failures raise :class:`HardwareError`.
 
     A software stop is not an emergency stop: it relies on this process, the controller
@@ -74,8 +87,15 @@ class Controller(Protocol):
         """Name the controller is registered under, e.g. ``"simulated"``."""
         ...
 
+    @property
+    def connected(self) -> bool:
+        """Whether the link to the controller is up. Never blocks, never raises; False after
+        :meth:`close`."""
+        ...
+
     def axes(self) -> list[Axis]:
-        """Every axis, in a stable order. Does not block on motion."""
+        """Every axis, in a stable order. Does not block on motion; answers while
+        disconnected (the configured axes)."""
         ...
 
     def position(self, axis: str) -> float:
@@ -119,7 +139,11 @@ class Controller(Protocol):
         ...
 
     def status(self) -> dict[str, AxisStatus]:
-        """Position and motion state of every axis, keyed by axis id, sampled together."""
+        """Position, motion state and fault of every axis, keyed by axis id, sampled together.
+
+        Does not raise :class:`ControllerDisconnected`: while the link is down every axis is
+        reported with ``fault`` set (see :class:`AxisStatus`).
+        """
         ...
 
     def read_signal(self) -> float:
@@ -128,6 +152,9 @@ class Controller(Protocol):
 
     def close(self) -> None:
         """Stop every axis and release the connection. Idempotent.
+
+        With the link down it only releases (and stops reconnecting): it does not raise
+        :class:`ControllerDisconnected`, since the stops before it already reported that.
 
         Any other call after ``close`` raises :class:`HardwareError`.
         """

@@ -6,9 +6,44 @@ under the project's exception tree by changing one base class.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HardwareError(Exception):
     """Raised when a controller cannot do what it was asked (communication, drive fault, …)."""
+
+
+class ControllerDisconnected(HardwareError):
+    """Raised by every controller call that needs the link while the link is down.
+
+    The controller reconnects by itself (with backoff); calls succeed again once
+    :attr:`Controller.connected` is true. A stop that raises this was **not** delivered: the
+    axis may still be moving under the controller's own firmware.
+    """
+
+    def __init__(self, controller: str, reason: str = "") -> None:
+        detail = f": {reason}" if reason else ""
+        super().__init__(f"controller {controller!r} is disconnected{detail}")
+        self.controller = controller
+        self.reason = reason
+
+
+class InvalidControllerOptions(HardwareError):
+    """Raised by the registry when a controller's options fail its ``Options`` model.
+
+    ``errors`` is pydantic's list of field errors (``loc``, ``msg``, ``type``, ...); the
+    message names every field, one per line, so start-up can print it as it is.
+    """
+
+    def __init__(self, name: str, errors: list[dict[str, Any]]) -> None:
+        lines = [
+            f"  {'.'.join(str(part) for part in error.get('loc', ())) or '(options)'}: "
+            f"{error.get('msg', 'invalid')}"
+            for error in errors
+        ]
+        super().__init__(f"invalid options for controller {name!r}:\n" + "\n".join(lines))
+        self.name = name
+        self.errors = errors
 
 
 class UnknownAxisError(HardwareError):

@@ -14,8 +14,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from .controller import Axis, AxisStatus
-from .errors import AxisBusyError, HardwareError, SoftLimitError, UnknownAxisError
+from .errors import (
+    AxisBusyError,
+    ControllerDisconnected,
+    HardwareError,
+    SoftLimitError,
+    UnknownAxisError,
+)
+from .reconnect import Backoff, BackoffOptions, Reconnector
 
 DEFAULT_AXES: tuple[Axis, ...] = (
     Axis("x", "X (lateral)", "um", -10_000.0, 10_000.0),
@@ -117,22 +126,56 @@ class _Profile:
         return _Profile(t, p, v, ((abs(v) / dec, -sign * dec),), p + sign * v * v / (2 * dec))
 
 
+class SimulatedAxisOptions(BaseModel):
+    """One simulated axis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    name: str = ""
+    unit: str = Field(default="um", description="'um', 'mm', 'deg' or any other unit")
+    min: float
+    max: float
+
+
+class SimulatedOptions(BaseModel):
+    """Options of the ``simulated`` controller (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    axes: list[SimulatedAxisOptions] | None = Field(
+        default=None, min_length=1, description="The axes; the default five-axis stage if unset"
+    )
+    acceleration: float | dict[str, float] | None = Field(
+        default=None, description="unit/s^2, for every axis or by axis id"
+    )
+    positions: dict[str, float] | None = Field(default=None, description="Start positions")
+    seed: int | None = Field(default=0, description="Seed of the signal noise")
+    reconnect: BackoffOptions = Field(default_factory=BackoffOptions)
+
+
 class SimulatedController:
     """A :class:`~interlock.hardware.controller.Controller` that simulates a stage.
 
-    ``acceleration`` is one value for every axis or a mapping by axis id; axes left out get
-    :data:`DEFAULT_ACCELERATION` for their unit. Acceleration and deceleration are equal.
-    ``seed`` makes the signal noise reproducible; ``clock`` replaces ``time.monotonic``.
+    Built by the registry as ``SimulatedController(SimulatedOptions(...))``, or in code with
+    the keyword arguments: ``acceleration`` is one value for every axis or a mapping by axis
+    id; axes left out get :data:`DEFAULT_ACCELERATION` for their unit. Acceleration and
+    deceleration are equal. ``seed`` makes the signal noise reproducible; ``clock`` replaces
+    ``time.monotonic``.
 
     Fault injection for tests: ``stop`` raises :class:`HardwareError` for the axes in
-    ``fail_stop_on`` and leaves them moving, as a lost command would.
+    ``fail_stop_on`` and leaves them moving, as a lost command would. :meth:`break_link`
+    cuts the simulated link (the axes keep doing what they were doing, as a controller's
+    firmware would); :meth:`restore_link` mends it, and the controller's reconnector finds
+    it with backoff.
     """
 
     name = "simulated"
+    Options = SimulatedOptions
 
     def __init__(
         self,
-        axes: Sequence[Axis] = DEFAULT_AXES,
+        axes: Sequence[Axis] | SimulatedOptions = DEFAULT_AXES,
         *,
         acceleration: float | Mapping[str, float] | None = None,
         positions: Mapping[str, float] | None = None,
@@ -140,7 +183,15 @@ class SimulatedController:
         seed: int | None = 0,
         clock: Callable[[], float] = time.monotonic,
         fail_stop_on: Iterable[str] = (),
+        backoff: Backoff | None = None,
     ) -> None:
+        if isinstance(axes, SimulatedOptions):
+            options = axes
+            axes = DEFAULT_AXES
+            if options.axes is not None:
+                axes = [Axis(a.id, a.name or a.id, a.unit, a.min, a.max) for a in options.axes]
+            acceleration, positions = options.acceleration, options.positions
+            seed, backoff = options.seed, Backoff.of(options.reconnect)
         self._axes = {axis.id: axis for axis in axes}
         if len(self._axes) != len(axes) or not axes:
             raise ValueError("axes must be a non-empty sequence with unique ids")
@@ -152,6 +203,11 @@ class SimulatedController:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._closed = False
+        self._link_up = True  # the simulated cable
+        self._connected = True  # whether the controller knows it has a link
+        self._down_reason = ""
+        self._last_seen: dict[str, float] = {}
+        self._reconnector = Reconnector(self.name, self._try_reconnect, backoff)
         now = clock()
         self._motion: dict[str, _Profile] = {}
         for axis in axes:
@@ -183,10 +239,52 @@ class SimulatedController:
 
     def _profile(self, axis: str) -> _Profile:
         """The axis' motion; the caller holds the lock."""
-        if self._closed:
-            raise HardwareError("controller is closed")
+        self._check_link()
         self._check_known([axis])
         return self._motion[axis]
+
+    def _check_link(self) -> None:
+        if self._closed:
+            raise HardwareError("controller is closed")
+        if not self._connected:
+            raise ControllerDisconnected(self.name, self._down_reason)
+
+    # -------------------------------------------------------------- the simulated link
+
+    @property
+    def connected(self) -> bool:
+        return self._connected and not self._closed
+
+    @property
+    def reconnect_attempts(self) -> int:
+        """How many times the reconnector tried (for tests)."""
+        return self._reconnector.attempts
+
+    def break_link(self, reason: str = "simulated link loss") -> None:
+        """Cut the link: calls raise :class:`ControllerDisconnected` until it is restored
+        and the reconnector found it. Motion in progress goes on (the firmware runs it)."""
+        with self._lock:
+            if self._closed or not self._link_up:
+                return
+            now = self._clock()
+            self._last_seen = {axis: p.sample(now)[0] for axis, p in self._motion.items()}
+            self._link_up = self._connected = False
+            self._down_reason = reason
+        self._reconnector.trigger()
+
+    def restore_link(self) -> None:
+        """Mend the link; the controller reconnects at its next attempt (with backoff)."""
+        with self._lock:
+            self._link_up = True
+
+    def _try_reconnect(self) -> bool:
+        with self._lock:
+            if self._link_up and not self._closed:
+                self._connected = True
+                self._down_reason = ""
+            return self._link_up
+
+    # ---------------------------------------------------------------------- the stage
 
     def axes(self) -> list[Axis]:
         return list(self._axes.values())
@@ -209,12 +307,12 @@ class SimulatedController:
             self._start_move(axis, target, speed)
 
     def _start_move(self, axis: str, target: float, speed: float) -> None:
+        current = self._profile(axis)
         if not (math.isfinite(target) and math.isfinite(speed) and speed > 0):
             raise ValueError(f"need a finite target and a positive speed, got {target}, {speed}")
         info, now = self._axes[axis], self._clock()
         if not info.contains(target):
             raise SoftLimitError(axis, target, info.min, info.max)
-        current = self._profile(axis)
         if now < current.end:
             raise AxisBusyError(axis)
         self._motion[axis] = _Profile.move(now, current.final, target, speed, self._acc[axis])
@@ -225,6 +323,7 @@ class SimulatedController:
             self._stop_locked(axis, self._clock())
 
     def _stop_locked(self, axis: str, now: float) -> None:
+        self._check_link()
         if axis in self._fail_stop_on:
             raise HardwareError(f"axis {axis!r}: stop command not acknowledged (simulated fault)")
         self._motion[axis] = self._motion[axis].stopped(now, self._acc[axis])
@@ -247,11 +346,18 @@ class SimulatedController:
 
     def status(self) -> dict[str, AxisStatus]:
         with self._lock:
+            if self._closed:
+                raise HardwareError("controller is closed")
+            if not self._connected:
+                fault = f"controller disconnected: {self._down_reason}"
+                return {
+                    axis: {"position": self._last_seen.get(axis), "moving": False, "fault": fault}
+                    for axis in self._axes
+                }
             now = self._clock()
-            profiles = {axis: self._profile(axis) for axis in self._axes}
             return {
-                axis: {"position": p.sample(now)[0], "moving": now < p.end}
-                for axis, p in profiles.items()
+                axis: {"position": p.sample(now)[0], "moving": now < p.end, "fault": None}
+                for axis, p in self._motion.items()
             }
 
     def read_signal(self) -> float:
@@ -262,10 +368,15 @@ class SimulatedController:
             return max(0.0, self._signal.ideal(positions) + noise)
 
     def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            try:
-                self._stop_every_axis()
-            finally:
-                self._closed = True
+        try:
+            with self._lock:
+                if self._closed:
+                    return
+                try:
+                    if self._connected:  # with the link down nothing can be stopped
+                        self._stop_every_axis()
+                finally:
+                    self._closed = True
+        finally:
+            # Outside the lock: a reconnect attempt in progress takes it.
+            self._reconnector.close()
