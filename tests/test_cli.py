@@ -26,6 +26,11 @@ from interlock.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 #: Lists whose entries are checked: a value each entry of which is valid.
 LIST_EXAMPLES = {"allowed_origins": "http://a.example, https://b.example:8443"}
+#: Settings whose text must have a shape: the words and the value they give (None: a path
+#: of that name under tmp_path).
+VALUE_EXAMPLES: dict[str, tuple[str, Any]] = {
+    "controller_options": ('{"seed": 3}', '{"seed": 3}'),
+}
 
 
 def _comma_list(text: str) -> list[str]:
@@ -43,6 +48,9 @@ def other_value(name: str, info: FieldInfo, tmp_path: Path) -> tuple[list[str], 
     default = info.get_default(call_default_factory=True)
     annotation = info.annotation
     flag = flag_name(name)
+    if name in VALUE_EXAMPLES:
+        text, value = VALUE_EXAMPLES[name]
+        return [flag, text], value if value is not None else tmp_path / text
     if annotation is bool:
         return [flag if not default else f"--no-{flag[2:]}"], not default
     if get_origin(annotation) is list:
@@ -55,7 +63,7 @@ def other_value(name: str, info: FieldInfo, tmp_path: Path) -> tuple[list[str], 
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         member = next(m for m in annotation if m != default)
         return [flag, str(member.value)], member
-    if annotation is Path:
+    if annotation in (Path, Path | None):
         return [flag, str(tmp_path)], tmp_path
     if annotation is str:
         return [flag, f"{default}-other"], f"{default}-other"

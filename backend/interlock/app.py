@@ -27,10 +27,10 @@ from .auth.service import AuthService, with_auth
 from .auth.store import AuthStore
 from .bodies import BodyGuard
 from .bus import EventBus, MemoryBus
+from .controller_config import build_controller
 from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .forms import error_message
-from .hardware import load_controller
 from .manager import SessionManager
 from .settings import Settings
 from .site_guard import protect
@@ -83,7 +83,7 @@ def create_app(
     services = dict(services or {})
     owns_controller = "controller" not in services
     if owns_controller:
-        services["controller"] = load_controller(settings.controller)
+        services["controller"] = build_controller(settings)
     if UPLOADS not in services:
         ttl = timedelta(hours=settings.upload_ttl_hours)
         services[UPLOADS] = UploadStore(settings.uploads_dir, ttl=ttl)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from .admin import add_admin_commands
 from .admin import run as run_admin
+from .controller_cli import add_controller_commands
 from .flags import add_settings_flags, settings_from
 from .server import serve
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     # A bad setting is a usage error of `serve`: keep its parser for settings_from.
     serve_parser.set_defaults(parser=serve_parser)
     add_admin_commands(sub)
+    add_controller_commands(sub)
     return parser
 
 
@@ -40,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         serve(settings_from(args, args.parser))
+    elif getattr(args, "handler", None) is not None:
+        raise SystemExit(args.handler(args))
     else:
         raise SystemExit(run_admin(args))
 

@@ -33,7 +33,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from . import datadir
+from .controller_config import ControllerConfigError
 from .exceptions import DataDirError
+from .hardware import HardwareError
 from .hosts import is_loopback
 from .loopwatch import SLOW_CALLBACK, watch_loop
 from .settings import Settings
@@ -193,7 +195,8 @@ def serve(settings: Settings) -> None:
     """Hold the data directory, check it, then build the app and serve it until a signal
     stops it. A directory another server holds, or one that fails the start-up checks,
     ends the process at once with status 1 and one line on stderr (``DataDirError``), as
-    does a non-loopback ``host`` without authentication (:data:`NO_AUTH_REFUSAL`)."""
+    does a non-loopback ``host`` without authentication (:data:`NO_AUTH_REFUSAL`), and a
+    controller that cannot be built (bad options: their field errors; no connection)."""
     from .app import create_app
 
     logging.basicConfig(
@@ -210,7 +213,11 @@ def serve(settings: Settings) -> None:
     except DataDirError as exc:
         raise SystemExit(str(exc)) from None
     try:
-        app = create_app(settings)
+        try:
+            app = create_app(settings)
+        except (ControllerConfigError, HardwareError) as exc:
+            # Bad controller options (the field errors) or a controller that cannot connect.
+            raise SystemExit(f"interlock: cannot start: {exc}") from None
         protocol = websocket_protocol()
         app.state.ws_fast_path = is_fast_path(protocol)
         log.info("WebSocket fast path: %s", "on" if app.state.ws_fast_path else "off")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -141,7 +142,17 @@ class Settings(BaseSettings):
     )
     controller: str = Field(
         default="simulated",
-        description="Controller plug-in (entry point group interlock.controllers).",
+        description="Controller plug-in (entry point group interlock.controllers; "
+        "`interlock controllers` lists them).",
+    )
+    controller_options: str | None = Field(
+        default=None,
+        description="The controller's options as a JSON object, checked by the plug-in's "
+        "options model (or a [controller] table in the config file).",
+    )
+    config: Path | None = Field(
+        default=None,
+        description="A TOML file; its [controller] table holds the controller's options.",
     )
     stop_on_disconnect: bool = Field(
         default=False, description="Stop a session's moving axes when its last tab closes."
@@ -184,6 +195,18 @@ class Settings(BaseSettings):
         for entry in value:
             if entry != ANY_HOST and host_name(entry) is None:
                 raise ValueError(f"not a host name or address: {entry!r}")
+        return value
+
+    @field_validator("controller_options")
+    @classmethod
+    def _check_options_json(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parsed = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"not JSON: {exc}") from None
+            if not isinstance(parsed, dict):
+                raise ValueError("must be a JSON object")
         return value
 
     @field_validator("log_level", mode="before")
