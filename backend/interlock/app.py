@@ -31,6 +31,7 @@ from .controller_config import build_controller
 from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .forms import error_message
+from .hardware import ControllerDisconnected
 from .manager import SessionManager
 from .settings import Settings
 from .site_guard import protect
@@ -168,6 +169,15 @@ def create_app(
         return JSONResponse(
             status_code=503,
             content={"detail": f"Store unavailable: {exc}", "code": "store_unavailable"},
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(ControllerDisconnected)
+    async def _disconnected(_request: Request, exc: ControllerDisconnected) -> JSONResponse:
+        # A submission check asked the controller while its link was down: nothing was taken.
+        return JSONResponse(
+            status_code=503,
+            content={"detail": str(exc), "code": "controller_disconnected"},
             headers={"Retry-After": "1"},
         )
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .exceptions import TaskCancelled, TaskFailed
 from .hardware.controller import Axis, Controller
 from .hardware.errors import (
+    ControllerDisconnected,
     HardwareError,
     MotionCancelled,
     MotionLimitError,
@@ -104,8 +105,11 @@ class Stage:
     # ------------------------------------------------------------------------ reading
 
     async def call(self, fn: Callable[..., R], *args: Any) -> R:
-        """Run one blocking controller call in a worker thread."""
-        return await asyncio.to_thread(fn, *args)
+        """Run one blocking controller call in a worker thread; a lost link fails the task."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except ControllerDisconnected as exc:
+            raise TaskFailed(str(exc)) from None
 
     def axis(self, axis_id: str) -> Axis:
         try:
@@ -173,6 +177,10 @@ class Stage:
             )
         except MotionCancelled as exc:
             raise TaskCancelled("cancelled", position=exc.position) from None
+        except ControllerDisconnected as exc:
+            # Not a stop: the axis may go on under the controller's firmware. __aexit__ tries
+            # to stop it anyway and reports that it could not.
+            raise TaskFailed(f"Axis {axis}: {exc}; the move was interrupted") from None
         except MotionTimeout as exc:
             label = unit_label(info.unit)
             raise TaskFailed(
@@ -239,6 +247,8 @@ class Stage:
         problems = "; ".join(f"{axis}: {error}" for axis, error in halted.errors)
         log.error("task %s: could not stop axes: %s", self.ctx.session_id, problems)
         await self.ctx.stream(f"Could not stop {problems}")
+        if isinstance(exc, TaskFailed):
+            raise TaskFailed(f"{exc.error}. Could not stop axes: {problems}") from exc
         raise TaskFailed(f"Could not stop axes after {_ending(exc)}: {problems}") from exc
 
 

@@ -22,7 +22,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .hardware.controller import Controller
+from .hardware.controller import Axis, AxisStatus, Controller
 from .hardware.resources import held_axes
 from .hardware.stopping import halt, run_stop, stop_axes
 from .states import TaskStatus
@@ -67,24 +67,15 @@ class MotionSupervisor:
     # ------------------------------------------------------------------------ state
 
     async def describe(self) -> dict[str, Any]:
-        """``GET /hardware``: the controller name and every axis with its state and limits."""
-        axes, status = await asyncio.to_thread(
-            lambda: (self.controller.axes(), self.controller.status())
+        """``GET /hardware``: the controller name, whether its link is up, and every axis with
+        its state (a ``fault`` while the link is down) and limits."""
+        axes, status, connected = await asyncio.to_thread(
+            lambda: (self.controller.axes(), self.controller.status(), self.controller.connected)
         )
         return {
             "controller": self.controller.name,
-            "axes": [
-                {
-                    "id": axis.id,
-                    "name": axis.name,
-                    "unit": axis.unit,
-                    "position": status[axis.id]["position"],
-                    "moving": status[axis.id]["moving"],
-                    "min": axis.min,
-                    "max": axis.max,
-                }
-                for axis in axes
-            ],
+            "connected": connected,
+            "axes": [_axis_view(axis, status[axis.id]) for axis in axes],
         }
 
     # ------------------------------------------------------------------------- stops
@@ -213,6 +204,21 @@ class MotionSupervisor:
         task: asyncio.Task[None] = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _axis_view(axis: Axis, status: AxisStatus) -> dict[str, Any]:
+    fault = status.get("fault")
+    return {
+        "id": axis.id,
+        "name": axis.name,
+        "unit": axis.unit,
+        "position": status["position"],
+        "moving": status["moving"],
+        "min": axis.min,
+        "max": axis.max,
+        "state": "fault" if fault else ("moving" if status["moving"] else "idle"),
+        "fault": fault,
+    }
 
 
 def _snapshot(sessions: dict[str, Session]) -> list[Session]:

@@ -18,7 +18,7 @@ async def test_get_hardware_lists_every_axis_with_state_and_limits(
 ) -> None:
     hw.move_absolute("z", 4_000.0, 100.0)
     body = (await client.get("/hardware")).json()
-    assert body["controller"] == "simulated"
+    assert body["controller"] == "simulated" and body["connected"] is True
     axes = {axis["id"]: axis for axis in body["axes"]}
     assert list(axes) == ["x", "y", "z", "tx", "ty"]
     assert axes["x"] == {
@@ -29,7 +29,10 @@ async def test_get_hardware_lists_every_axis_with_state_and_limits(
         "moving": False,
         "min": -10_000.0,
         "max": 10_000.0,
+        "state": "idle",
+        "fault": None,
     }
+    assert axes["z"]["state"] == "moving"
     assert axes["tx"]["unit"] == "deg" and axes["tx"]["max"] == 5.0
     assert axes["z"]["moving"] is True and 0 < axes["z"]["position"] < 4_000.0
     hw.stop("z")

@@ -43,6 +43,11 @@ CANNOT_CANCEL = "Task cannot be cancelled (not found or already completed)"
 SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Detail, "description": "The caller's role is below the task type's"},
     409: {"model": Detail, "description": "No slot or resource is free (and not queued)"},
+    503: {
+        "model": Detail,
+        "description": "The store is unavailable, or a check needed the controller and its "
+        "link is down (code controller_disconnected); nothing was created",
+    },
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Detail}}
 #: The HTTP status of an answer refused with a wire code (others: 409).

@@ -200,16 +200,27 @@ class AxisView(BaseModel):
     id: str
     name: str
     unit: str = Field(description="Unit of positions, e.g. 'um' or 'deg'; speeds are unit/s")
-    position: float
+    position: float | None = Field(
+        description="The last position read; null when the link is down and none ever was"
+    )
     moving: bool
     min: float
     max: float
+    state: Literal["idle", "moving", "fault"] = Field(
+        description="'fault' while the axis reports a fault (the controller's link is down, "
+        "a drive alarm), else 'moving' or 'idle'"
+    )
+    fault: str | None = Field(description="Why the axis is in fault; null when it is not")
 
 
 class HardwareView(BaseModel):
-    """``GET /hardware``: the controller and every axis."""
+    """``GET /hardware``: the controller, whether its link is up, and every axis."""
 
     controller: str
+    connected: bool = Field(
+        description="Whether the controller's link is up; while it is down every axis is in "
+        "fault and the controller reconnects with backoff"
+    )
     axes: list[AxisView]
 
 

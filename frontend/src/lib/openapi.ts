@@ -555,6 +555,11 @@ export interface components {
          * @description One axis: where it is, whether it moves, its unit and soft limits.
          */
         AxisView: {
+            /**
+             * Fault
+             * @description Why the axis is in fault; null when it is not
+             */
+            fault: string | null;
             /** Id */
             id: string;
             /** Max */
@@ -565,8 +570,17 @@ export interface components {
             moving: boolean;
             /** Name */
             name: string;
-            /** Position */
-            position: number;
+            /**
+             * Position
+             * @description The last position read; null when the link is down and none ever was
+             */
+            position: number | null;
+            /**
+             * State
+             * @description 'fault' while the axis reports a fault (the controller's link is down, a drive alarm), else 'moving' or 'idle'
+             * @enum {string}
+             */
+            state: "idle" | "moving" | "fault";
             /**
              * Unit
              * @description Unit of positions, e.g. 'um' or 'deg'; speeds are unit/s
@@ -639,11 +653,16 @@ export interface components {
         };
         /**
          * HardwareView
-         * @description ``GET /hardware``: the controller and every axis.
+         * @description ``GET /hardware``: the controller, whether its link is up, and every axis.
          */
         HardwareView: {
             /** Axes */
             axes: components["schemas"]["AxisView"][];
+            /**
+             * Connected
+             * @description Whether the controller's link is up; while it is down every axis is in fault and the controller reconnects with backoff
+             */
+            connected: boolean;
             /** Controller */
             controller: string;
         };
@@ -1665,6 +1684,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The store is unavailable, or a check needed the controller and its link is down (code controller_disconnected); nothing was created */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
         };
     };
     task_types_task_types_get: {
@@ -1768,6 +1796,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The store is unavailable, or a check needed the controller and its link is down (code controller_disconnected); nothing was created */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
         };
@@ -2107,6 +2144,7 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const answererViaValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Answerer"]["via"]> = ["websocket", "http", "server"];
 export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active", "store_unavailable", "forbidden", "rate_limited"];
+export const axisViewStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AxisView"]["state"]> = ["idle", "moving", "fault"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok", "degraded"];
 export const requestConfirmationTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestConfirmation"]["type"]> = ["request_confirmation"];
 export const requestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestKind"]> = ["confirm", "retry", "hazard"];

@@ -6,11 +6,22 @@ import { IdentityContext } from "../../../lib/auth";
 import { reply, stubFetch } from "../../../test/fetch-stub";
 import { HardwarePanel } from "./HardwarePanel";
 
+const axis = { unit: "um", min: -5000, max: 5000, fault: null };
 const hardware = {
   controller: "simulated",
+  connected: true,
   axes: [
-    { id: "x", name: "X (lateral)", unit: "um", position: 12.5, moving: true, min: -5000, max: 5000 },
-    { id: "y", name: "Y", unit: "um", position: 0, moving: false, min: -5000, max: 5000 },
+    { ...axis, id: "x", name: "X (lateral)", position: 12.5, moving: true, state: "moving" },
+    { ...axis, id: "y", name: "Y", position: 0, moving: false, state: "idle" },
+  ],
+};
+const fault = "controller disconnected: cable pulled";
+const disconnected = {
+  controller: "simulated",
+  connected: false,
+  axes: [
+    { ...axis, id: "x", name: "X", position: 12.5, moving: false, state: "fault", fault },
+    { ...axis, id: "y", name: "Y", position: null, moving: false, state: "fault", fault },
   ],
 };
 
@@ -25,6 +36,17 @@ describe("HardwarePanel", () => {
     expect(within(x).getByText("X (lateral)")).toBeInTheDocument();
     expect(within(screen.getByRole("row", { name: /axis y/ })).getByText("idle")).toBeInTheDocument();
     expect(screen.getByText("controller: simulated")).toBeInTheDocument();
+  });
+
+  it("shows a lost controller link and each axis in fault", async () => {
+    stubFetch({ "GET /hardware": disconnected });
+    render(<HardwarePanel />);
+    expect(await screen.findByText(/Controller disconnected: reconnecting/)).toBeInTheDocument();
+    const x = screen.getByRole("row", { name: /axis x/ });
+    expect(within(x).getByText("fault")).toBeInTheDocument();
+    expect(within(x).getByText(fault)).toBeInTheDocument();
+    expect(within(x).getByText("12.5 µm")).toBeInTheDocument();
+    expect(within(screen.getByRole("row", { name: /axis y/ })).getByText("unknown")).toBeInTheDocument();
   });
 
   it("sends a software stop and says it is not an emergency stop", async () => {

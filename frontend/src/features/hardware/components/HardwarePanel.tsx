@@ -9,7 +9,7 @@ import { getHardware, stopAllAxes, type AxisState } from "../api/hardware";
 
 function fraction(axis: AxisState): number {
   const span = axis.max - axis.min;
-  if (!(span > 0)) return 0;
+  if (!(span > 0) || axis.position == null) return 0;
   return Math.max(0, Math.min(1, (axis.position - axis.min) / span));
 }
 
@@ -38,6 +38,11 @@ export function HardwarePanel({ intervalMs = 500 }: { intervalMs?: number }) {
         <h2 id="hardware-heading">Hardware</h2>
         {data && <span className="muted">controller: {data.controller}</span>}
       </div>
+      {data && !data.connected && (
+        <p role="alert" className="error">
+          Controller disconnected: reconnecting. Motion tasks fail until it is back.
+        </p>
+      )}
       {error != null && (
         <p role="alert" className="error">
           Hardware unavailable: {errorMessage(error)}
@@ -61,7 +66,7 @@ export function HardwarePanel({ intervalMs = 500 }: { intervalMs?: number }) {
                 </th>
                 <td className="num">
                   <span className="position">
-                    {formatValue(axis.position)} {unitLabel(axis.unit)}
+                    {axis.position == null ? "unknown" : `${formatValue(axis.position)} ${unitLabel(axis.unit)}`}
                   </span>
                   <span className="limit-gauge" aria-hidden="true">
                     <span style={{ left: `${fraction(axis) * 100}%` }} />
@@ -71,7 +76,16 @@ export function HardwarePanel({ intervalMs = 500 }: { intervalMs?: number }) {
                   </span>
                 </td>
                 <td>
-                  <span className={axis.moving ? "badge badge-running" : "badge badge-idle"}>{axis.moving ? "moving" : "idle"}</span>
+                  {axis.state === "fault" ? (
+                    <span className="badge badge-failed" title={axis.fault ?? undefined}>
+                      fault
+                    </span>
+                  ) : (
+                    <span className={axis.moving ? "badge badge-running" : "badge badge-idle"}>
+                      {axis.moving ? "moving" : "idle"}
+                    </span>
+                  )}
+                  {axis.fault && <span className="axis-fault">{axis.fault}</span>}
                 </td>
               </tr>
             ))}
