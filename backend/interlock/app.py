@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from . import __version__
 from .abuse import ClientCap
 from .api import auth as auth_api
-from .api import docs, hardware, health, poc, tasks, uploads, ws
+from .api import docs, hardware, health, move, poc, tasks, uploads, ws
 from .auth.registry import ConnectionRegistry
 from .auth.service import AuthService, with_auth
 from .auth.store import AuthStore
@@ -193,6 +193,7 @@ def create_app(
         tasks.router,
         poc.router,
         hardware.router,
+        move.router,
         ws.router,
     ):
         app.include_router(router)

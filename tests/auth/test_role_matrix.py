@@ -66,6 +66,10 @@ ROUTES: dict[tuple[str, str], Role | str] = {
     ("GET", "/session-info/{session_id}"): VIEWER,
     ("GET", "/hardware"): VIEWER,
     ("POST", "/hardware/stop"): VIEWER,  # anyone who can see may stop
+    ("POST", "/move/relative"): OPERATOR,
+    ("POST", "/move/absolute"): OPERATOR,
+    ("GET", "/move/status/{task_id}"): VIEWER,
+    ("POST", "/move/stop/{task_id}"): OPERATOR,
     ("POST", "/uploads"): OPERATOR,
     ("WS", "/ws/{session_id}"): VIEWER,
 }

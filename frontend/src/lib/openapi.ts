@@ -254,6 +254,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/move/absolute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Absolute
+         * @description Move an axis to ``position`` (an ``axis_movement`` task; asks a hazard confirmation
+         *     first, so its status is ``waiting`` until someone answers).
+         */
+        post: operations["move_absolute_move_absolute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/move/relative": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Relative
+         * @description Move an axis by ``distance`` (an ``axis_movement`` task; asks a hazard confirmation
+         *     first, so its status is ``waiting`` until someone answers).
+         */
+        post: operations["move_relative_move_relative_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/move/status/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Move Status
+         * @description The move's status, its latest progress, and its result or error.
+         */
+        get: operations["move_status_move_status__task_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/move/stop/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Stop
+         * @description Cancel the move (as ``DELETE /tasks/{id}``): the axis is stopped at once; answers once
+         *     the task has ended. 400 when it already ended.
+         */
+        post: operations["move_stop_move_stop__task_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/session-info/{session_id}": {
         parameters: {
             query?: never;
@@ -741,6 +824,108 @@ export interface components {
             role: components["schemas"]["Role"];
             /** User */
             user: string | null;
+        };
+        /**
+         * MoveAbsolute
+         * @description Body of ``POST /move/absolute``.
+         */
+        MoveAbsolute: {
+            /**
+             * Axis Id
+             * @description The axis, e.g. 'x' (a number is taken as its text)
+             */
+            axis_id: string;
+            /**
+             * Position
+             * @description Target position in the axis' unit
+             */
+            position: number;
+            /**
+             * Speed
+             * @description unit/s; the axis unit's default when left out
+             */
+            speed?: number | null;
+        };
+        /**
+         * MoveAccepted
+         * @description 202 of ``POST /move/relative`` and ``/move/absolute``.
+         */
+        MoveAccepted: {
+            /**
+             * Operation Type
+             * @constant
+             */
+            operation_type: "axis_movement";
+            /** @description 'pending' at first; 'waiting' at the confirmation */
+            status: components["schemas"]["TaskStatus"];
+            /**
+             * Status Url
+             * @description /move/status/<task_id>
+             */
+            status_url: string;
+            /** Task Id */
+            task_id: string;
+        };
+        /**
+         * MoveProgress
+         * @description Where the move is (the latest progress the task reported).
+         */
+        MoveProgress: {
+            /** Axis */
+            axis: string | null;
+            /**
+             * Current Position
+             * @description Last position reported, null before
+             */
+            current_position: number | null;
+            /** Message */
+            message: string | null;
+            /** Progress Percent */
+            progress_percent: number;
+            /** Stage */
+            stage: string | null;
+            /** Target Position */
+            target_position: number | null;
+            /** Unit */
+            unit: string | null;
+        };
+        /**
+         * MoveRelative
+         * @description Body of ``POST /move/relative``.
+         */
+        MoveRelative: {
+            /**
+             * Axis Id
+             * @description The axis, e.g. 'x' (a number is taken as its text)
+             */
+            axis_id: string;
+            /**
+             * Distance
+             * @description Signed distance in the axis' unit
+             */
+            distance: number;
+            /**
+             * Speed
+             * @description unit/s; the axis unit's default when left out
+             */
+            speed?: number | null;
+        };
+        /**
+         * MoveStatus
+         * @description ``GET /move/status/{id}``.
+         */
+        MoveStatus: {
+            /** Error */
+            error: string | null;
+            progress: components["schemas"]["MoveProgress"];
+            /**
+             * Result
+             * @description {axis, position, target} once completed, else null
+             */
+            result: unknown;
+            status: components["schemas"]["TaskStatus"];
+            /** Task Id */
+            task_id: string;
         };
         /**
          * NewToken
@@ -1600,6 +1785,224 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    move_absolute_move_absolute_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveAbsolute"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoveAccepted"];
+                };
+            };
+            /** @description The caller's role is below the task type's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No slot or resource is free (and not queued) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The store is unavailable, or a check needed the controller and its link is down (code controller_disconnected); nothing was created */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    move_relative_move_relative_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveRelative"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoveAccepted"];
+                };
+            };
+            /** @description The caller's role is below the task type's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No slot or resource is free (and not queued) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The store is unavailable, or a check needed the controller and its link is down (code controller_disconnected); nothing was created */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    move_status_move_status__task_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoveStatus"];
+                };
+            };
+            /** @description No axis_movement task has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    move_stop_move_stop__task_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelledTask"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No axis_movement task has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
         };
