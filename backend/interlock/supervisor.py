@@ -23,6 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .hardware.controller import Axis, AxisStatus, Controller
+from .hardware.errors import ControllerDisconnected
 from .hardware.resources import held_axes
 from .hardware.stopping import halt, run_stop, stop_axes
 from .states import TaskStatus
@@ -166,6 +167,9 @@ class MotionSupervisor:
 
         try:
             moving, errors = await run_stop(stop_moving)
+        except ControllerDisconnected as exc:
+            log.error("task %s ended; cannot check its axes %s: %s", session_id, axes, exc)
+            return
         except Exception:
             log.exception("task %s ended; checking its axes failed", session_id)
             return
