@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterator
 
 from interlock.hardware import Backoff, BackoffOptions, Reconnector
 
@@ -16,7 +17,7 @@ def test_backoff_grows_by_its_factor_up_to_the_maximum() -> None:
 
 
 def test_retries_until_an_attempt_succeeds_then_waits_for_the_next_trigger() -> None:
-    results = iter([False, RuntimeError("refused"), False, True, True])
+    results: Iterator[bool | Exception] = iter([False, RuntimeError("refused"), False, True, True])
     done = threading.Event()
     again = threading.Event()
 
@@ -43,7 +44,12 @@ def test_retries_until_an_attempt_succeeds_then_waits_for_the_next_trigger() -> 
 
 def test_close_ends_a_long_wait_at_once_and_later_triggers_do_nothing() -> None:
     attempted = threading.Event()
-    reconnector = Reconnector("test", lambda: attempted.set() or False, Backoff(initial=3600))
+
+    def attempt() -> bool:
+        attempted.set()
+        return False
+
+    reconnector = Reconnector("test", attempt, Backoff(initial=3600))
     reconnector.trigger()
     reconnector.close()  # joins the thread: would hang for an hour if the wait ignored it
     reconnector.trigger()

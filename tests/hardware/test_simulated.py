@@ -140,8 +140,8 @@ def test_concurrent_callers_see_consistent_motion() -> None:
     def poll() -> None:
         try:
             for _ in range(2_000):
-                status = stage.status()
-                assert -10_000.0 <= status["x"]["position"] <= 10_000.0
+                position = stage.status()["x"]["position"]
+                assert position is not None and -10_000.0 <= position <= 10_000.0
         except BaseException as exc:
             errors.append(exc)
 
