@@ -51,14 +51,19 @@ async def play(steps: list[str], since_values: list[int]) -> None:
             emitted += range(first, session.last_seq + 1)
     await journal.sync()
     stored = await store.load_messages("s")
+    # As the manager reloads a session: the newest window, and the open request's message.
+    open_seq = session.pending.seq if session.pending is not None else None
+    window = (await store.read_messages("s", limit=SIZE, newest=True)).messages
+    pinned = [m for m in stored if m.seq == open_seq]
     reloaded = Session(session.snapshot(), journal, SIZE)
-    reloaded.load_history(stored)
+    reloaded.load_history(pinned + window, open_seq)
     await journal.stop()
 
     assert emitted == list(range(1, session.last_seq + 1)), "a seq was skipped or reused"
     kept = [seq for seq, _ in session.history]
     assert len(kept) <= SIZE + 1 and kept == sorted(kept)
-    assert [m.seq for m in stored] == kept, "store and memory disagree"
+    assert [m.seq for m in stored] == emitted, "the store keeps the whole log, not the window"
+    assert reloaded.history == session.history, "reloaded window differs from the live one"
     if session.pending is not None:
         assert session.pending.seq in kept, "the open request was trimmed"
     for since in since_values:
@@ -80,3 +85,20 @@ def test_trimmed_history_replays_the_same_live_and_after_reload(
     steps: list[str], since_values: list[int]
 ) -> None:
     asyncio.run(play(steps, since_values))
+
+
+async def test_the_store_keeps_the_log_up_to_its_limit_and_the_open_request_beyond() -> None:
+    store = MemoryStore()
+    journal = Journal(store, lambda session, seq, _data: session.published(seq))
+    journal.start()
+    record = TaskRecord("s", "t", {}, TaskStatus.PENDING, datetime.now(UTC))
+    session = Session(record, journal, SIZE, log_max=10)
+    session.set_status(TaskStatus.RUNNING)  # seq 1
+    session.open_request(p.RequestConfirmation(request_id="", prompt="ok?"), None)  # 2, 3
+    for _ in range(30):
+        session.emit(p.Stream(content="x"))  # 4 … 33
+    await journal.stop()
+    page = await store.read_messages("s", limit=100)
+    assert [m.seq for m in page.messages] == [3, *range(24, 34)]  # 10 newest + the prompt
+    assert (page.first_seq, page.last_seq) == (3, 33)
+    assert [seq for seq, _ in session.history] == [3, 31, 32, 33]  # the replay window

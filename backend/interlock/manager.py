@@ -39,7 +39,7 @@ from .states import (
     ResolveReason,
     TaskStatus,
 )
-from .store import Artifact, RequestRecord, Store, TaskRecord
+from .store import Artifact, MessagePage, RequestRecord, Store, TaskFilter, TaskRecord
 from .tasks.registry import TaskRegistry
 from .uploads import claim_inputs
 
@@ -205,7 +205,7 @@ class SessionManager:
             respondents=respondents,
             created_by=caller.user,
         )
-        session = Session(record, self.journal, self.settings.history_size, resources=resources)
+        session = self._session(record, resources)
         # Hold the slot (or the place in the queue) while the record is committed, so tasks
         # submitted meanwhile are admitted against it.
         if holder is None:
@@ -228,6 +228,15 @@ class SessionManager:
             record.message = f"Queued at position {self.queue.index(session) + 1}"
             session.set_status(TaskStatus.QUEUED)
         return session
+
+    def _session(self, record: TaskRecord, resources: frozenset[str] = frozenset()) -> Session:
+        return Session(
+            record,
+            self.journal,
+            self.settings.history_size,
+            log_max=self.settings.log_max_messages,
+            resources=resources,
+        )
 
     def queue_position(self, session: Session) -> int | None:
         # Not list.index: its ValueError for a task not queued (most of them) would format
@@ -337,8 +346,7 @@ class SessionManager:
 
     async def _load(self, record: TaskRecord) -> tuple[Session, list[RequestRecord]]:
         """A session of an earlier run or an evicted one, and its requests still open."""
-        session = Session(record, self.journal, self.settings.history_size)
-        session.load_history(await self.store.load_messages(record.task_id))
+        session = self._session(record)
         for name, content_type in await self.store.list_artifacts(record.task_id):
             session.artifacts[name] = content_type
         open_requests = []
@@ -348,6 +356,17 @@ class SessionManager:
             else:
                 session.resolved[req.request_id] = ResolveReason(req.status)
             session.last_request_id = req.request_id
+        # The replay window only: the newest messages and the open request's, not the log.
+        size = self.settings.history_size
+        window = await self.store.read_messages(record.task_id, limit=size, newest=True)
+        messages = window.messages
+        open_seq = open_requests[-1].seq if open_requests else None
+        if open_seq is not None and all(m.seq != open_seq for m in messages):
+            pinned = await self.store.read_messages(
+                record.task_id, after_seq=open_seq - 1, before_seq=open_seq + 1, limit=1
+            )
+            messages = pinned.messages + messages
+        session.load_history(messages, open_seq)
         self.sessions[session.id] = session
         return session, open_requests
 
@@ -356,11 +375,37 @@ class SessionManager:
         return next((s for s in self.active.values() if s.id in self.sessions), None)
 
     async def list_records(
-        self, status: str | None, limit: int, created_by: str | None = None
+        self,
+        status: str | None,
+        limit: int,
+        created_by: str | None = None,
+        *,
+        offset: int = 0,
+        where: TaskFilter | None = None,
     ) -> list[TaskRecord]:
         async with self._store_deadline():
             await self.journal.sync()
-            return await self.store.list_tasks(status=status, created_by=created_by, limit=limit)
+            return await self.store.list_tasks(
+                status=status, created_by=created_by, limit=limit, offset=offset, where=where
+            )
+
+    async def log_page(
+        self, session_id: str, *, after_seq: int, before_seq: int | None, limit: int
+    ) -> MessagePage:
+        """Part of the session's whole stored log (what is emitted so far is written first):
+        the oldest ``limit`` messages after ``after_seq``, or with ``before_seq`` the newest
+        ``limit`` below it (paging backwards). ``TaskNotFound`` for an unknown session."""
+        async with self._store_deadline():
+            if session_id not in self.sessions and await self.store.get_task(session_id) is None:
+                raise TaskNotFound(session_id)
+            await self.journal.sync()
+            return await self.store.read_messages(
+                session_id,
+                after_seq=after_seq,
+                before_seq=before_seq,
+                limit=limit,
+                newest=before_seq is not None,
+            )
 
     async def requests(self, session_id: str) -> list[RequestRecord]:
         """Every request of the session with its answer: the audit trail."""

@@ -83,6 +83,8 @@ class Session:
     record: TaskRecord
     journal: Journal
     history_size: int
+    #: Messages of the session the store keeps (``INTERLOCK_LOG_MAX_MESSAGES``).
+    log_max: int = 100_000
     history: list[tuple[int, str]] = field(default_factory=list)
     published_seq: int = 0
     truncated_upto: int = 0
@@ -135,24 +137,34 @@ class Session:
         if len(self.history) > self.history_size:
             self._trim()
         self.journal.append(self, seq, message.type, data)  # type: ignore[attr-defined]
+        if seq > self.log_max:
+            # The store keeps the whole log up to log_max messages: drop the oldest beyond.
+            self.journal.trim(self.id, seq - self.log_max + 1, self._pinned())
         return seq
 
     def published(self, seq: int) -> None:
         """Messages up to ``seq`` are committed: tabs may see them and people answer them."""
         self.published_seq = seq
 
+    def _pinned(self) -> int | None:
+        return self.pending.seq if self.pending is not None else None
+
     def _trim(self) -> None:
-        keep = self.pending.seq if self.pending is not None else None
+        """Bound the replay window (memory only: the store keeps the whole log)."""
+        keep = self._pinned()
         while len(self.history) > self.history_size:
             index = 1 if self.history[0][0] == keep else 0
             dropped, _ = self.history.pop(index)
             self.truncated_upto = max(self.truncated_upto, dropped)
-        cut = self.history[1][0] if self.history[0][0] == keep else self.history[0][0]
-        self.journal.trim(self.id, cut, keep)
 
-    def load_history(self, messages: list[StoredMessage]) -> None:
-        """Restore history from the store (a session of an earlier run, or a finished one)."""
-        self.history = [(m.seq, m.data) for m in messages]
+    def load_history(self, messages: list[StoredMessage], open_seq: int | None = None) -> None:
+        """Restore the replay window from the store (a session of an earlier run, or a
+        finished one): ``messages`` are the newest ``history_size`` stored ones and, if
+        older, the open request's (seq ``open_seq``). Trimmed as ``emit`` trims, so a
+        reloaded session replays exactly what the live one did."""
+        self.history = sorted({m.seq: (m.seq, m.data) for m in messages}.values())
+        while len(self.history) > self.history_size:
+            self.history.pop(1 if self.history[0][0] == open_seq else 0)
         # The highest seq that is gone: before the first kept message, or in a hole left
         # behind a pinned request that outlived the messages after it.
         expected = 1

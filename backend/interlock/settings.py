@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .hosts import ANY_HOST, host_name
@@ -68,7 +68,19 @@ class Settings(BaseSettings):
         description="Seconds a graceful shutdown (SIGTERM/SIGINT) may take after the axes "
         "are stopped; then the process exits anyway.",
     )
-    history_size: int = Field(default=100, ge=10, description="Saved messages per session.")
+    history_size: int = Field(
+        default=100,
+        ge=10,
+        description="Messages per session kept in memory and replayed to a connecting tab "
+        "(the whole log stays in the store: log_max_messages).",
+    )
+    log_max_messages: int = Field(
+        default=100_000,
+        ge=10,
+        description="Messages of one session the store keeps (its whole log, read with GET "
+        "/tasks/{id}/messages); beyond it the oldest are dropped (never the open request). "
+        "At least history_size.",
+    )
     finished_cache: int = Field(
         default=256,
         ge=0,
@@ -170,6 +182,15 @@ class Settings(BaseSettings):
         description="asyncio debug mode: log every callback that holds the event loop 0.1 s "
         "or more (slower; for tests and for finding what blocks).",
     )
+
+    @model_validator(mode="after")
+    def _log_holds_the_replay(self) -> Settings:
+        if self.log_max_messages < self.history_size:
+            raise ValueError(
+                f"log_max_messages ({self.log_max_messages}) must be at least history_size "
+                f"({self.history_size}): the store keeps what a tab replays"
+            )
+        return self
 
     @field_validator("allowed_origins", "allowed_hosts", "task_modules", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from interlock.store import (
     SQLiteStore,
     Store,
     StoredMessage,
+    TaskFilter,
     TaskRecord,
     WriteBatch,
 )
@@ -116,6 +117,81 @@ async def test_the_audit_fields_are_kept_and_tasks_filter_by_who_created_them(
         "b"
     ]
     assert await store.list_tasks(created_by="nobody") == []
+
+
+async def test_read_messages_pages_forwards_and_backwards_with_the_log_bounds(
+    store: Store,
+) -> None:
+    await store.write(WriteBatch(messages=msgs("a", *range(1, 11)) + msgs("b", 1)))
+
+    async def seqs(**kw: Any) -> list[int]:
+        return [m.seq for m in (await store.read_messages("a", **kw)).messages]
+
+    assert await seqs() == list(range(1, 11))
+    assert await seqs(after_seq=3, limit=4) == [4, 5, 6, 7]
+    assert await seqs(after_seq=8, limit=4) == [9, 10]
+    assert await seqs(after_seq=10) == []
+    assert await seqs(before_seq=8, limit=3, newest=True) == [5, 6, 7]  # backwards
+    assert await seqs(before_seq=3, limit=5, newest=True) == [1, 2]
+    assert await seqs(after_seq=4, before_seq=8, limit=10, newest=True) == [5, 6, 7]
+    assert await seqs(after_seq=4, before_seq=8, limit=2) == [5, 6]
+    assert await seqs(after_seq=5, before_seq=5, limit=2) == []
+    page = await store.read_messages("a", after_seq=2, limit=1)
+    assert (page.first_seq, page.last_seq) == (1, 10)
+    assert page.messages[0].data == '{"seq":3}' and page.messages[0].type == "stream"
+    await store.write(WriteBatch(trims={"a": (6, None)}))
+    page = await store.read_messages("a", limit=2)
+    assert [m.seq for m in page.messages] == [6, 7] and (page.first_seq, page.last_seq) == (6, 10)
+    unknown = await store.read_messages("nobody")
+    assert (unknown.messages, unknown.first_seq, unknown.last_seq) == ([], 0, 0)
+
+
+async def test_tasks_filter_by_type_text_and_date_and_page(store: Store) -> None:
+    def typed(task_id: str, task_type: str, minutes: int, **kw: Any) -> TaskRecord:
+        record = task(task_id, minutes=minutes, **kw)
+        record.task_type = task_type
+        return record
+
+    await store.write(
+        WriteBatch(
+            tasks=[
+                typed("a1", "scan", 1, message="Moving Axis X"),
+                typed("b2", "move", 2, error="Limit switch hit"),
+                typed("c3", "scan", 3),
+                typed("d4", "scan", 4, created_by="ana"),
+            ]
+        )
+    )
+    c3 = await store.get_task("c3")
+    assert c3 is not None
+    c3.parameters = {"sample": "Quartz"}
+    await store.write(WriteBatch(tasks=[c3]))
+
+    async def ids(**kw: Any) -> list[str]:
+        limit, offset = kw.pop("limit", 100), kw.pop("offset", 0)
+        where = TaskFilter(**kw)
+        return [t.task_id for t in await store.list_tasks(where=where, limit=limit, offset=offset)]
+
+    assert await ids(task_type="scan") == ["d4", "c3", "a1"]
+    assert await ids(text="axis x") == ["a1"]  # any case
+    assert await ids(text="LIMIT") == ["b2"]
+    assert await ids(text="quartz") == ["c3"]  # in the parameters
+    assert await ids(text="ANA") == ["d4"]  # the creator
+    assert await ids(text="b2") == ["b2"]  # the id
+    assert await ids(text="nothing like it") == []
+    minute = timedelta(minutes=1)
+    assert await ids(created_after=T0 + 2 * minute) == ["d4", "c3", "b2"]  # inclusive
+    assert await ids(created_before=T0 + 2 * minute) == ["a1"]  # exclusive
+    assert await ids(created_after=T0 + 2 * minute, created_before=T0 + 4 * minute) == [
+        "c3",
+        "b2",
+    ]
+    assert await ids(task_type="scan", created_after=T0 + 2 * minute) == ["d4", "c3"]
+    assert await ids(limit=2) == ["d4", "c3"]
+    assert await ids(limit=2, offset=2) == ["b2", "a1"]
+    assert await ids(limit=2, offset=4) == []
+    got = await store.list_tasks(status="running", created_by="ana", where=TaskFilter(text="d"))
+    assert [t.task_id for t in got] == ["d4"]
 
 
 async def test_trim_keeps_the_pinned_request(store: Store) -> None:

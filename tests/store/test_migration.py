@@ -7,7 +7,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from interlock.store import SQLiteStore, TaskRecord, WriteBatch
+from interlock.store import SQLiteStore, TaskFilter, TaskRecord, WriteBatch
 from interlock.store.sqlite_schema import expected_columns
 
 from .test_contract import T0
@@ -123,3 +123,31 @@ async def test_an_upgraded_database_opens_again_as_it_is(tmp_path: Path) -> None
             assert await store.get_task("old") is not None
         finally:
             await store.close()
+
+
+async def test_a_previous_database_gains_the_task_type_index_and_pages_its_log(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "s.sqlite3"
+    previous_database(db)  # its log was trimmed to the replay window: what is there stays
+    store = SQLiteStore(db)
+    await store.open()
+    try:
+        page = await store.read_messages("old", after_seq=0, limit=10)
+        assert [m.seq for m in page.messages] == [1] and (page.first_seq, page.last_seq) == (1, 1)
+        found = await store.list_tasks(where=TaskFilter(task_type="t", text="done"))
+        assert [t.task_id for t in found] == ["old"]
+    finally:
+        await store.close()
+    conn = sqlite3.connect(db)
+    try:
+        plan = " ".join(
+            str(r[3])
+            for r in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE task_type=? ORDER BY created_at DESC",
+                ("t",),
+            )
+        )
+    finally:
+        conn.close()
+    assert "tasks_type" in plan, plan  # one type's tasks without reading every task

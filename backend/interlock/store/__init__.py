@@ -1,16 +1,27 @@
 """Durable storage: the ``Store`` interface and its implementations."""
 
-from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
+from .base import (
+    Artifact,
+    MessagePage,
+    RequestRecord,
+    Store,
+    StoredMessage,
+    TaskFilter,
+    TaskRecord,
+    WriteBatch,
+)
 from .memory import MemoryStore
 from .sqlite import SQLiteStore
 
 __all__ = [
     "Artifact",
     "MemoryStore",
+    "MessagePage",
     "RequestRecord",
     "SQLiteStore",
     "Store",
     "StoredMessage",
+    "TaskFilter",
     "TaskRecord",
     "WriteBatch",
 ]

@@ -71,6 +71,32 @@ class StoredMessage:
 
 
 @dataclass(slots=True)
+class MessagePage:
+    """Part of a session's log (``Store.read_messages``) and the bounds of the whole of it.
+
+    ``first_seq`` / ``last_seq`` are the oldest and newest seq stored for the session (0 and
+    0 when it has none); ``messages`` are in seq order."""
+
+    messages: list[StoredMessage]
+    first_seq: int
+    last_seq: int
+
+
+@dataclass(slots=True)
+class TaskFilter:
+    """More of what ``Store.list_tasks`` selects; every criterion given must hold.
+
+    ``text`` matches, ignoring the case of ASCII letters, a part of the task's id, type,
+    status message, error, creator or parameters (as JSON). ``created_after`` is inclusive,
+    ``created_before`` exclusive."""
+
+    task_type: str | None = None
+    text: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(slots=True)
 class RequestRecord:
     """A human request and, once resolved, its answer and who gave it."""
 
@@ -102,6 +128,7 @@ class WriteBatch:
 
     ``trims`` maps a session id to ``(cut, keep)``: messages with ``seq < cut`` are deleted,
     except the one whose seq is ``keep`` (the open request), if any. Trims apply after inserts.
+    The session layer trims only a log longer than ``INTERLOCK_LOG_MAX_MESSAGES``.
     """
 
     tasks: list[TaskRecord] = field(default_factory=list)
@@ -183,10 +210,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def list_tasks(
-        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        created_by: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        where: TaskFilter | None = None,
     ) -> list[TaskRecord]:
         """Tasks newest first (by ``created_at``), optionally only those with ``status``
-        and only those ``created_by`` that user (both: those with both). Finding one
+        and only those ``created_by`` that user (both: those with both) and only those
+        ``where`` selects. ``offset`` skips that many of the selection first (paging). Finding one
         user's tasks does not read everyone's (the SQLite store has an index for it)."""
 
     @abc.abstractmethod
@@ -196,6 +230,24 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def load_messages(self, session_id: str) -> list[StoredMessage]:
         """Every saved message of the session, in seq order."""
+
+    @abc.abstractmethod
+    async def read_messages(
+        self,
+        session_id: str,
+        *,
+        after_seq: int = 0,
+        before_seq: int | None = None,
+        limit: int = 1000,
+        newest: bool = False,
+    ) -> MessagePage:
+        """Stored messages with ``after_seq < seq < before_seq`` (no upper bound when
+        ``before_seq`` is None), in seq order, at most ``limit`` of them: the oldest such
+        ones, or the newest such ones when ``newest`` is true (paging backwards). Also the
+        bounds of the session's whole stored log. An unknown session has an empty log.
+
+        (On a Redis Stream keyed by seq: ``XRANGE``/``XREVRANGE`` with exclusive bounds and
+        ``COUNT``, and the stream's first and last entry.)"""
 
     @abc.abstractmethod
     async def get_requests(self, session_id: str) -> list[RequestRecord]:

@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import copy
+import json
+import string
 from datetime import datetime
 
 from ..exceptions import StoreError
 from .base import (
     TERMINAL_STATUSES,
     Artifact,
+    MessagePage,
     RequestRecord,
     Store,
     StoredMessage,
+    TaskFilter,
     TaskRecord,
     WriteBatch,
 )
+
+#: Lower-case ASCII letters only, as SQLite's ``lower()`` does: both stores match alike.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _matches(task: TaskRecord, where: TaskFilter) -> bool:
+    if where.task_type is not None and task.task_type != where.task_type:
+        return False
+    if where.created_after is not None and task.created_at < where.created_after:
+        return False
+    if where.created_before is not None and task.created_at >= where.created_before:
+        return False
+    if where.text is not None:
+        fields = (task.task_id, task.task_type, task.message, task.error, task.created_by)
+        haystack = " ".join(f or "" for f in fields) + " " + json.dumps(task.parameters)
+        return where.text.translate(_ASCII_LOWER) in haystack.translate(_ASCII_LOWER)
+    return True
 
 
 class MemoryStore(Store):
@@ -60,16 +82,23 @@ class MemoryStore(Store):
         return copy.deepcopy(task) if task else None
 
     async def list_tasks(
-        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        created_by: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        where: TaskFilter | None = None,
     ) -> list[TaskRecord]:
         tasks = [
             t
             for t in self._tasks.values()
             if (status is None or t.status == status)
             and (created_by is None or t.created_by == created_by)
+            and (where is None or _matches(t, where))
         ]
         tasks.sort(key=lambda t: t.created_at, reverse=True)
-        return [copy.deepcopy(t) for t in tasks[:limit]]
+        return [copy.deepcopy(t) for t in tasks[offset : offset + limit]]
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         tasks = [t for t in self._tasks.values() if t.status not in TERMINAL_STATUSES]
@@ -78,6 +107,25 @@ class MemoryStore(Store):
     async def load_messages(self, session_id: str) -> list[StoredMessage]:
         box = self._messages.get(session_id, {})
         return [box[s] for s in sorted(box)]
+
+    async def read_messages(
+        self,
+        session_id: str,
+        *,
+        after_seq: int = 0,
+        before_seq: int | None = None,
+        limit: int = 1000,
+        newest: bool = False,
+    ) -> MessagePage:
+        box = self._messages.get(session_id, {})
+        seqs = sorted(box)
+        lo = bisect.bisect_right(seqs, after_seq)
+        hi = len(seqs) if before_seq is None else bisect.bisect_left(seqs, before_seq)
+        hi = max(lo, hi)
+        chosen = seqs[max(lo, hi - limit) : hi] if newest else seqs[lo : min(hi, lo + limit)]
+        return MessagePage(
+            [box[s] for s in chosen], seqs[0] if seqs else 0, seqs[-1] if seqs else 0
+        )
 
     async def get_requests(self, session_id: str) -> list[RequestRecord]:
         reqs = [r for r in self._requests.values() if r.session_id == session_id]

@@ -21,12 +21,23 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..exceptions import StoreError
-from .base import Artifact, RequestRecord, Store, StoredMessage, TaskRecord, WriteBatch
+from .base import (
+    Artifact,
+    MessagePage,
+    RequestRecord,
+    Store,
+    StoredMessage,
+    TaskFilter,
+    TaskRecord,
+    WriteBatch,
+)
 from .sqlite_checkpoint import BACKSTOP_PAGES, Checkpointer
 from .sqlite_errors import classify, unreachable
 from .sqlite_schema import (
     SCHEMA,
     TERMINAL,
+    TEXT_COLUMNS,
+    dt,
     request_from_row,
     request_row,
     task_from_row,
@@ -191,15 +202,31 @@ class SQLiteStore(Store):
         return await self._call(q)
 
     async def list_tasks(
-        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        created_by: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        where: TaskFilter | None = None,
     ) -> list[TaskRecord]:
-        filters = {"status": status, "created_by": created_by}
-        where = [f"{column}=?" for column, value in filters.items() if value is not None]
+        more = where or TaskFilter()
+        filters = {
+            "status=?": status,
+            "created_by=?": created_by,
+            "task_type=?": more.task_type,
+            "created_at>=?": dt(more.created_after),
+            "created_at<?": dt(more.created_before),
+            f"instr({TEXT_COLUMNS}, lower(?))>0": more.text,
+        }
+        clauses = [clause for clause, value in filters.items() if value is not None]
         args = [value for value in filters.values() if value is not None]
-        sql = "SELECT * FROM tasks" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql = "SELECT * FROM tasks" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
 
         def q(conn: sqlite3.Connection) -> list[TaskRecord]:
-            rows = conn.execute(f"{sql} ORDER BY created_at DESC LIMIT ?", (*args, limit))
+            rows = conn.execute(
+                f"{sql} ORDER BY created_at DESC LIMIT ? OFFSET ?", (*args, limit, offset)
+            )
             return [task_from_row(r) for r in rows]
 
         return await self._call(q)
@@ -222,6 +249,37 @@ class SQLiteStore(Store):
                 (session_id,),
             )
             return [StoredMessage(session_id, r[0], r[1], r[2]) for r in rows]
+
+        return await self._call(q)
+
+    async def read_messages(
+        self,
+        session_id: str,
+        *,
+        after_seq: int = 0,
+        before_seq: int | None = None,
+        limit: int = 1000,
+        newest: bool = False,
+    ) -> MessagePage:
+        upper = "" if before_seq is None else " AND seq<?"
+        bounds = () if before_seq is None else (before_seq,)
+        args = (session_id, after_seq, *bounds)
+        order = "DESC" if newest else "ASC"
+
+        def q(conn: sqlite3.Connection) -> MessagePage:
+            rows = conn.execute(
+                "SELECT seq, type, data FROM messages WHERE session_id=? AND seq>?"
+                f"{upper} ORDER BY seq {order} LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+            if newest:
+                rows.reverse()
+            first, last = conn.execute(
+                "SELECT min(seq), max(seq) FROM messages WHERE session_id=?", (session_id,)
+            ).fetchone()
+            return MessagePage(
+                [StoredMessage(session_id, r[0], r[1], r[2]) for r in rows], first or 0, last or 0
+            )
 
         return await self._call(q)
 

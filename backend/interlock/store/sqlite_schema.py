@@ -20,6 +20,12 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "tasks": (("respondents", "TEXT"), ("created_by", "TEXT"), ("cancelled_by", "TEXT")),
 }
 
+#: What a task list's text filter searches, lower-cased (ASCII), in one string.
+TEXT_COLUMNS = (
+    "lower(task_id||' '||task_type||' '||coalesce(message,'')||' '||coalesce(error,'')"
+    "||' '||coalesce(created_by,'')||' '||parameters)"
+)
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     task_id TEXT PRIMARY KEY,
@@ -41,6 +47,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at);
 CREATE INDEX IF NOT EXISTS tasks_created_by ON tasks (created_by, created_at);
+CREATE INDEX IF NOT EXISTS tasks_type ON tasks (task_type, created_at);
 CREATE TABLE IF NOT EXISTS messages (
     session_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
