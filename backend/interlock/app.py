@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from . import __version__
 from .abuse import ClientCap
 from .api import auth as auth_api
-from .api import docs, hardware, health, move, poc, tasks, uploads, ws
+from .api import docs, hardware, health, logs, move, poc, tasks, uploads, ws
 from .auth.registry import ConnectionRegistry
 from .auth.service import AuthService, with_auth
 from .auth.store import AuthStore
@@ -191,6 +191,7 @@ def create_app(
         health.router,
         auth_api.router,
         tasks.router,
+        logs.router,
         poc.router,
         hardware.router,
         move.router,

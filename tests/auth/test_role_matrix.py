@@ -60,6 +60,7 @@ ROUTES: dict[tuple[str, str], Role | str] = {
     ("DELETE", "/tasks/{task_id}"): OPERATOR,
     ("POST", "/tasks/{task_id}/answer"): OPERATOR,
     ("GET", "/tasks/{task_id}/requests"): VIEWER,
+    ("GET", "/tasks/{task_id}/messages"): VIEWER,
     ("GET", "/tasks/{task_id}/artifacts/{name}"): VIEWER,
     ("POST", "/start-task"): OPERATOR,
     ("POST", "/cancel-task/{session_id}"): OPERATOR,

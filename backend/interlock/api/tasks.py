@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -22,6 +23,7 @@ from ..exceptions import (
 )
 from ..manager import CancelOutcome
 from ..states import TaskStatus
+from ..store import TaskFilter
 from .deps import Manager, Operator, require
 from .views import (
     AnswerAccepted,
@@ -156,7 +158,19 @@ async def create_task(
     return await submit(manager, body.task_type, body.parameters, body.queue, caller, respondents)
 
 
-@router.get("/tasks", dependencies=[Depends(require(Role.VIEWER))])
+def _utc(value: datetime | None) -> datetime | None:
+    """A timestamp without an offset is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@router.get(
+    "/tasks",
+    response_model=list[TaskView],
+    dependencies=[Depends(require(Role.VIEWER))],
+    responses={422: {"description": "A filter is malformed (or the date range is empty)"}},
+)
 async def list_tasks(
     manager: Manager,
     status: TaskStatus | None = None,
@@ -164,10 +178,40 @@ async def list_tasks(
         str | None, Query(min_length=1, max_length=64, description="Only this user's tasks")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[TaskView]:
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000, description="Skip this many (paging: limit, offset)")
+    ] = 0,
+    task_type: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Only tasks of this type")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only tasks whose id, type, status message, error, creator or "
+            "parameters contain this text (ASCII letters in any case)",
+        ),
+    ] = None,
+    created_after: Annotated[
+        datetime | None,
+        Query(description="Only tasks created at or after this time (ISO 8601; UTC if bare)"),
+    ] = None,
+    created_before: Annotated[
+        datetime | None,
+        Query(description="Only tasks created before this time (ISO 8601; UTC if bare)"),
+    ] = None,
+) -> list[TaskView] | JSONResponse:
     """Tasks, newest first; ``created_by`` only those a user started (none with
-    authentication off, where nobody is named)."""
-    records = await manager.list_records(status.value if status else None, limit, created_by)
+    authentication off, where nobody is named). The other filters narrow it further, all
+    at once; page through history with ``offset`` (a short page is the last)."""
+    after, before = _utc(created_after), _utc(created_before)
+    if after is not None and before is not None and after >= before:
+        return unprocessable([(["query", "created_before"], "must be after created_after")])
+    where = TaskFilter(task_type=task_type, text=q, created_after=after, created_before=before)
+    records = await manager.list_records(
+        status.value if status else None, limit, created_by, offset=offset, where=where
+    )
     out = []
     for record in records:
         session = manager.sessions.get(record.task_id)

@@ -105,6 +105,19 @@ class TaskView(BaseModel):
     )
 
 
+class MessagePageView(BaseModel):
+    """A page of a session's whole log (``GET /tasks/{id}/messages``)."""
+
+    messages: list[p.ServerSessionMessage] = Field(
+        description="Protocol messages in seq order, each exactly as sent on the WebSocket"
+    )
+    last_seq: int = Field(description="The newest seq stored (0: none yet)")
+    first_seq: int = Field(
+        description="The oldest seq stored (0: none); above 1 when older messages were "
+        "dropped beyond INTERLOCK_LOG_MAX_MESSAGES"
+    )
+
+
 class CreatedTask(BaseModel):
     """A task was accepted (``POST /tasks``, ``POST /start-task``)."""
 

@@ -407,7 +407,8 @@ export interface paths {
         /**
          * List Tasks
          * @description Tasks, newest first; ``created_by`` only those a user started (none with
-         *     authentication off, where nobody is named).
+         *     authentication off, where nobody is named). The other filters narrow it further, all
+         *     at once; page through history with ``offset`` (a short page is the last).
          */
         get: operations["list_tasks_tasks_get"];
         put?: never;
@@ -476,6 +477,29 @@ export interface paths {
          * @description Download a file the task produced.
          */
         get: operations["artifact_tasks__task_id__artifacts__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{task_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Messages
+         * @description The session's messages in seq order, each as it was sent on the WebSocket, from the
+         *     whole log the store keeps (up to ``INTERLOCK_LOG_MAX_MESSAGES``, for the retention
+         *     period), not only the replay window. ``last_seq`` is the newest stored seq and
+         *     ``first_seq`` the oldest (above 1: older ones were dropped, beyond the log's limit).
+         */
+        get: operations["messages_tasks__task_id__messages_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -625,6 +649,33 @@ export interface components {
             name: string;
             /** Url */
             url: string;
+        };
+        /**
+         * AttemptFailed
+         * @description One attempt failed; a ``request_confirmation`` with ``kind: retry`` may follow.
+         */
+        AttemptFailed: {
+            /** Attempt */
+            attempt: number;
+            /** Error */
+            error: string;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attempt_failed";
         };
         /** AxisStopError */
         AxisStopError: {
@@ -826,6 +877,27 @@ export interface components {
             user: string | null;
         };
         /**
+         * MessagePageView
+         * @description A page of a session's whole log (``GET /tasks/{id}/messages``).
+         */
+        MessagePageView: {
+            /**
+             * First Seq
+             * @description The oldest seq stored (0: none); above 1 when older messages were dropped beyond INTERLOCK_LOG_MAX_MESSAGES
+             */
+            first_seq: number;
+            /**
+             * Last Seq
+             * @description The newest seq stored (0: none yet)
+             */
+            last_seq: number;
+            /**
+             * Messages
+             * @description Protocol messages in seq order, each exactly as sent on the WebSocket
+             */
+            messages: (components["schemas"]["Stream"] | components["schemas"]["Progress"] | components["schemas"]["Status"] | components["schemas"]["RequestConfirmation"] | components["schemas"]["RequestUserInput"] | components["schemas"]["RequestResolved"] | components["schemas"]["AttemptFailed"] | components["schemas"]["TaskCompleted"] | components["schemas"]["TaskFailed"] | components["schemas"]["TaskCancelled"] | components["schemas"]["TaskInterrupted"])[];
+        };
+        /**
          * MoveAbsolute
          * @description Body of ``POST /move/absolute``.
          */
@@ -952,6 +1024,37 @@ export interface components {
             user: string;
         };
         /**
+         * Progress
+         * @description Progress 0-100 with an optional message, stage and structured details.
+         */
+        Progress: {
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            } | null;
+            /** Message */
+            message: string | null;
+            /** Progress */
+            progress: number;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /** Stage */
+            stage: string | null;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "progress";
+        };
+        /**
          * RequestConfirmation
          * @description The task waits for a yes/no. ``default`` is what a timeout answers.
          *
@@ -999,6 +1102,37 @@ export interface components {
          * @enum {string}
          */
         RequestKind: "confirm" | "retry" | "hazard";
+        /**
+         * RequestResolved
+         * @description A request closed: answered (first answer wins), timed out, or cancelled.
+         */
+        RequestResolved: {
+            answered_by: components["schemas"]["Answerer"] | null;
+            reason: components["schemas"]["ResolveReason"];
+            /** Request Id */
+            request_id: string;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "request_resolved";
+            /** Value */
+            value: boolean | null;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            } | null;
+        };
         /**
          * RequestUserInput
          * @description The task waits for a form; ``schema`` is the JSON Schema the answer must satisfy.
@@ -1122,6 +1256,28 @@ export interface components {
             task_type?: string;
         };
         /**
+         * Status
+         * @description The task moved to a new lifecycle state.
+         */
+        Status: {
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            status: components["schemas"]["TaskStatus"];
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "status";
+        };
+        /**
          * StopFailed
          * @description 502 of ``POST /hardware/stop``: some axes did not accept the stop.
          */
@@ -1148,6 +1304,81 @@ export interface components {
             stopped: string[];
         };
         /**
+         * Stream
+         * @description A line of task output.
+         */
+        Stream: {
+            /** Content */
+            content: string;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream";
+        };
+        /**
+         * TaskCancelled
+         * @description Terminal: the task was cancelled (by a person, or ``declined``).
+         */
+        TaskCancelled: {
+            /** Position */
+            position: number | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task_cancelled";
+        };
+        /**
+         * TaskCompleted
+         * @description Terminal: the task returned ``result``; ``values`` holds the forms it was given.
+         */
+        TaskCompleted: {
+            /** Result */
+            result: unknown;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task_completed";
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
          * TaskCreate
          * @description Body of POST /tasks.
          */
@@ -1168,6 +1399,59 @@ export interface components {
             respondents?: string[] | null;
             /** Task Type */
             task_type: string;
+        };
+        /**
+         * TaskFailed
+         * @description Terminal: the task failed.
+         */
+        TaskFailed: {
+            /** Attempt */
+            attempt: number | null;
+            /**
+             * Can Retry
+             * @default false
+             */
+            can_retry: boolean;
+            /** Error */
+            error: string;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task_failed";
+        };
+        /**
+         * TaskInterrupted
+         * @description Terminal: the server stopped while the task was alive.
+         */
+        TaskInterrupted: {
+            /** Reason */
+            reason: string;
+            /**
+             * Seq
+             * @default 0
+             */
+            seq: number;
+            /**
+             * Ts
+             * @default
+             */
+            ts: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task_interrupted";
         };
         /**
          * TaskStatus
@@ -2121,10 +2405,20 @@ export interface operations {
     list_tasks_tasks_get: {
         parameters: {
             query?: {
+                /** @description Only tasks created at or after this time (ISO 8601; UTC if bare) */
+                created_after?: string | null;
+                /** @description Only tasks created before this time (ISO 8601; UTC if bare) */
+                created_before?: string | null;
                 /** @description Only this user's tasks */
                 created_by?: string | null;
                 limit?: number;
+                /** @description Skip this many (paging: limit, offset) */
+                offset?: number;
+                /** @description Only tasks whose id, type, status message, error, creator or parameters contain this text (ASCII letters in any case) */
+                q?: string | null;
                 status?: components["schemas"]["TaskStatus"] | null;
+                /** @description Only tasks of this type */
+                task_type?: string | null;
             };
             header?: never;
             path?: never;
@@ -2141,14 +2435,12 @@ export interface operations {
                     "application/json": components["schemas"]["TaskView"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description A filter is malformed (or the date range is empty) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
+                content?: never;
             };
         };
     };
@@ -2404,6 +2696,53 @@ export interface operations {
             };
         };
     };
+    messages_tasks__task_id__messages_get: {
+        parameters: {
+            query?: {
+                /** @description Only messages with a higher seq (0: from the start) */
+                after_seq?: number;
+                /** @description Only messages with a lower seq; the page is then the newest ``limit`` of them (paging backwards from the live tail) */
+                before_seq?: number | null;
+                /** @description The most messages */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePageView"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     requests_tasks__task_id__requests_get: {
         parameters: {
             query?: never;
@@ -2547,11 +2886,20 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const answererViaValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Answerer"]["via"]> = ["websocket", "http", "server"];
 export const answerRefusedCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnswerRefused"]["code"]> = ["invalid_json", "unknown_type", "validation_error", "no_pending_request", "stale_request", "already_answered", "session_not_found", "invalid_since", "task_not_active", "store_unavailable", "forbidden", "rate_limited"];
+export const attemptFailedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AttemptFailed"]["type"]> = ["attempt_failed"];
 export const axisViewStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AxisView"]["state"]> = ["idle", "moving", "fault"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok", "degraded"];
+export const progressTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Progress"]["type"]> = ["progress"];
 export const requestConfirmationTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestConfirmation"]["type"]> = ["request_confirmation"];
 export const requestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestKind"]> = ["confirm", "retry", "hazard"];
+export const requestResolvedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestResolved"]["type"]> = ["request_resolved"];
 export const requestUserInputTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RequestUserInput"]["type"]> = ["request_user_input"];
 export const resolveReasonValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ResolveReason"]> = ["answered", "timeout", "cancelled"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["viewer", "operator", "admin"];
+export const statusTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Status"]["type"]> = ["status"];
+export const streamTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Stream"]["type"]> = ["stream"];
+export const taskCancelledTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TaskCancelled"]["type"]> = ["task_cancelled"];
+export const taskCompletedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TaskCompleted"]["type"]> = ["task_completed"];
+export const taskFailedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TaskFailed"]["type"]> = ["task_failed"];
+export const taskInterruptedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TaskInterrupted"]["type"]> = ["task_interrupted"];
 export const taskStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TaskStatus"]> = ["pending", "queued", "running", "waiting", "completed", "failed", "cancelled", "interrupted"];
