@@ -33,6 +33,7 @@ from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .forms import error_message
 from .hardware import ControllerDisconnected
 from .manager import SessionManager
+from .presence import PresenceBoard
 from .settings import Settings
 from .site_guard import protect
 from .static_files import STATIC_DIR, mount_console
@@ -102,6 +103,7 @@ def create_app(
     )
     supervisor.install()
     connections = ConnectionRegistry()
+    presence = PresenceBoard(manager.watchers)
     auth = AuthService.from_settings(settings, connections, auth_store) if settings.auth else None
 
     @asynccontextmanager
@@ -120,6 +122,7 @@ def create_app(
                 # Shutdown (SIGINT/SIGTERM; the server already stopped every axis): cancel
                 # every task, write what they said, then halt every axis and wait for rest.
                 await sweeper.stop()
+                presence.close()
                 try:
                     await _bounded(manager.stop(), _time_left(app, settings))
                     await manager.abort()
@@ -149,6 +152,7 @@ def create_app(
     app.state.connections = connections  # every open WebSocket, by credential
     app.state.client_cap = ClientCap(settings.max_connections_per_client)  # WebSockets per address
     app.state.manager = manager
+    app.state.presence = presence
     app.state.supervisor = supervisor
     app.state.uploads = services[UPLOADS]
     app.state.upload_sweeper = sweeper

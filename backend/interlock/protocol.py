@@ -253,8 +253,31 @@ class Pong(_Message):
     type: Literal["pong"] = "pong"
 
 
+class Watcher(_Message):
+    """One tab watching a session that announced itself (``presence``)."""
+
+    connection_id: str
+    user: str | None = Field(description="The signed-in user; null with authentication off")
+    answering: str | None = Field(
+        description="The request whose form this tab has focused; null when none"
+    )
+
+
+class Presence(_Message):
+    """Who watches the session now; only to tabs that sent ``presence``. Never stored.
+
+    Sent when it changes, at most every 0.25 s per session (the latest state). ``you`` is
+    the receiving tab's ``connection_id``; ``tabs`` counts every WebSocket watching on
+    this server, ``watchers`` the first 50 that announced themselves. Informational only."""
+
+    type: Literal["presence"] = "presence"
+    you: str
+    tabs: int
+    watchers: list[Watcher]
+
+
 ServerConnectionMessage = Annotated[
-    StateReplayStart | StateReplayComplete | Error | Pong, Field(discriminator="type")
+    StateReplayStart | StateReplayComplete | Error | Pong | Presence, Field(discriminator="type")
 ]
 
 # ---------------------------------------------------------------------- client -> server
@@ -291,9 +314,21 @@ class Ping(_Message):
     type: Literal["ping"]
 
 
-ClientMessage = Annotated[Confirm | UserInput | Cancel | Ping, Field(discriminator="type")]
+class SetPresence(_Message):
+    """Announce this tab (it then gets `presence`) and the prompt it is answering, if any.
+
+    ``answering`` is the request whose form this tab has in use (operators only; a stale id
+    counts as none), null when none. Each one counts against the message rate limit."""
+
+    type: Literal["presence"]
+    answering: str | None = Field(default=None, max_length=64)
+
+
+ClientMessage = Annotated[
+    Confirm | UserInput | Cancel | Ping | SetPresence, Field(discriminator="type")
+]
 
 CLIENT_TYPES = frozenset(type_of(m) for m in members(ClientMessage))
-client_message_adapter: TypeAdapter[Confirm | UserInput | Cancel | Ping] = TypeAdapter(
-    ClientMessage
+client_message_adapter: TypeAdapter[Confirm | UserInput | Cancel | Ping | SetPresence] = (
+    TypeAdapter(ClientMessage)
 )

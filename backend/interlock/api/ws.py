@@ -16,6 +16,7 @@ from ..connections import TRY_AGAIN_LATER, Connection
 from ..exceptions import AnswerRejected, StoreError, TaskNotFound
 from ..forms import field_errors
 from ..manager import SessionManager
+from ..presence import PresenceBoard
 from ..sessions import Session
 from ..settings import Settings
 from .deps import NOT_AUTHENTICATED, identify
@@ -33,6 +34,8 @@ MESSAGE_ROLES: dict[str, Role] = {
     p.type_of(p.Confirm): Role.OPERATOR,
     p.type_of(p.UserInput): Role.OPERATOR,
     p.type_of(p.Cancel): Role.OPERATOR,
+    # Anyone watching may say so; saying one is answering needs an operator (checked below).
+    p.type_of(p.SetPresence): Role.VIEWER,
 }
 
 
@@ -131,16 +134,20 @@ async def _serve(websocket: WebSocket, session_id: str, registration: Registrati
         settings.ws_queue_size + settings.history_size + 2,
         on_overflow=lambda c: manager.unsubscribe(session, c),
     )
+    presence: PresenceBoard = websocket.app.state.presence
     registration.bind(conn.close)
     attach(manager, session, conn, since)
+    presence.changed(session.id)
     conn.start()
     limiter = MessageLimiter(settings.ws_rate, settings.ws_burst)
     try:
         await _receive_loop(
-            manager, session, conn, settings.ws_max_message_bytes, registration, limiter
+            manager, session, conn, settings.ws_max_message_bytes, registration, limiter, presence
         )
     finally:
         manager.detach(session, conn)
+        presence.leave(session.id, conn)
+        presence.changed(session.id)
         await conn.aclose()
 
 
@@ -169,6 +176,7 @@ async def _receive_loop(
     max_bytes: int,
     registration: Registration,
     limiter: MessageLimiter,
+    presence: PresenceBoard | None = None,
 ) -> None:
     while True:
         event = await conn.receive()
@@ -198,13 +206,37 @@ async def _receive_loop(
         if len(text) > max_bytes:
             await conn.drain_and_close(TOO_BIG, "message too big")
             return
-        reply = await handle(manager, session, conn, text, registration.identity)
+        reply = await handle(manager, session, conn, text, registration.identity, presence)
         if reply is not None:
             conn.deliver(reply)
 
 
+def _presence(
+    session: Session,
+    conn: Connection,
+    msg: p.SetPresence,
+    caller: Identity,
+    presence: PresenceBoard | None,
+) -> str | None:
+    if msg.answering is not None and not caller.allows(Role.OPERATOR):
+        return _error("forbidden", "answering a prompt requires the operator role")
+    if presence is None:
+        return None
+    # A prompt answered or replaced meanwhile: the tab is watching, not answering.
+    pending = session.visible_request()
+    open_id = pending.request_id if pending is not None else None
+    answering = msg.answering if msg.answering == open_id else None
+    presence.announce(session.id, conn, caller.user, answering)
+    return None
+
+
 async def handle(
-    manager: SessionManager, session: Session, conn: Connection, text: str, caller: Identity
+    manager: SessionManager,
+    session: Session,
+    conn: Connection,
+    text: str,
+    caller: Identity,
+    presence: PresenceBoard | None = None,
 ) -> str | None:
     """Act on one client message from ``caller``; returns a reply for this connection only,
     if any. A message beyond the caller's role gets ``forbidden`` and changes nothing."""
@@ -228,6 +260,8 @@ async def handle(
         return _error("validation_error", "invalid message", field_errors(exc, strip=1))
     if isinstance(msg, p.Ping):
         return p.Pong().model_dump_json()
+    if isinstance(msg, p.SetPresence):
+        return _presence(session, conn, msg, caller, presence)
     if isinstance(msg, p.Cancel):
         if not manager.cancel(session.id, by=caller.user):
             return _error("task_not_active", "the task is not running (already finished?)")

@@ -13,7 +13,7 @@ export type Role = "viewer" | "operator" | "admin";
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "ClientMessage".
  */
-export type ClientMessage = Confirm | UserInput | Cancel | Ping;
+export type ClientMessage = Confirm | UserInput | Cancel | Ping | SetPresence;
 /**
  * What a confirmation asks for; ``hazard`` gates hardware motion.
  *
@@ -47,7 +47,8 @@ export type ServerMessage =
   | StateReplayStart
   | StateReplayComplete
   | Error
-  | Pong;
+  | Pong
+  | Presence;
 /**
  * Where a task is in its life. Terminal states are final.
  *
@@ -141,6 +142,19 @@ export interface Ping {
   type: "ping";
 }
 /**
+ * Announce this tab (it then gets `presence`) and the prompt it is answering, if any.
+ *
+ * ``answering`` is the request whose form this tab has in use (operators only; a stale id
+ * counts as none), null when none. Each one counts against the message rate limit.
+ *
+ * This interface was referenced by `InterlockProtocol`'s JSON-Schema
+ * via the `definition` "SetPresence".
+ */
+export interface SetPresence {
+  answering?: string | null;
+  type: "presence";
+}
+/**
  * Sent to one connection only; the connection stays open unless documented otherwise.
  *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
@@ -193,6 +207,39 @@ export interface InputField {
  */
 export interface Pong {
   type: "pong";
+}
+/**
+ * Who watches the session now; only to tabs that sent ``presence``. Never stored.
+ *
+ * Sent when it changes, at most every 0.25 s per session (the latest state). ``you`` is
+ * the receiving tab's ``connection_id``; ``tabs`` counts every WebSocket watching on
+ * this server, ``watchers`` the first 50 that announced themselves. Informational only.
+ *
+ * This interface was referenced by `InterlockProtocol`'s JSON-Schema
+ * via the `definition` "Presence".
+ */
+export interface Presence {
+  tabs: number;
+  type: "presence";
+  watchers: Watcher[];
+  you: string;
+}
+/**
+ * One tab watching a session that announced itself (``presence``).
+ *
+ * This interface was referenced by `InterlockProtocol`'s JSON-Schema
+ * via the `definition` "Watcher".
+ */
+export interface Watcher {
+  /**
+   * The request whose form this tab has focused; null when none
+   */
+  answering: string | null;
+  connection_id: string;
+  /**
+   * The signed-in user; null with authentication off
+   */
+  user: string | null;
 }
 /**
  * Progress 0-100 with an optional message, stage and structured details.
