@@ -13,6 +13,8 @@ export type Task = Schemas["TaskView"];
 export type Artifact = Schemas["ArtifactView"];
 /** An entry of GET /task-types. */
 export type TaskType = Schemas["TaskTypeView"];
+/** A page of a session's whole log (GET /tasks/{id}/messages). */
+export type MessagePage = Schemas["MessagePageView"];
 /** The reply of POST /tasks. */
 export type CreatedTask = Schemas["CreatedTask"];
 /** One entry of GET /tasks/{id}/requests: a request, its answer and who gave it. */

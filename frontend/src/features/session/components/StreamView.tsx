@@ -11,21 +11,53 @@ const MIN_HEIGHT = 60;
 
 export interface StreamViewProps {
   lines: StreamLine[];
-  /** Lines before `lines[0]` (cleared or dropped), to keep the numbering. */
+  /** Lines cleared by the user or dropped from memory (said in the header). */
   offset: number;
   onClear: () => void;
+  /** The server's log holds older output: offer "Load earlier output". */
+  earlierAvailable?: boolean;
+  /** Paged back to the log's start, and older output was dropped by the server's limit. */
+  earlierDropped?: boolean;
+  loadingEarlier?: boolean;
+  onLoadEarlier?: () => void;
+  exporting?: boolean;
+  onExport?: () => void;
 }
 
 /**
  * The task's output. Renders only the rows in view, so thousands of lines stay fast;
  * follows new output until the operator scrolls up, and offers a way back down.
  */
-export function StreamView({ lines, offset, onClear }: StreamViewProps) {
+export function StreamView({
+  lines,
+  offset,
+  onClear,
+  earlierAvailable = false,
+  earlierDropped = false,
+  loadingEarlier = false,
+  onLoadEarlier,
+  exporting = false,
+  onExport,
+}: StreamViewProps) {
   const ref = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
   const [scrollTop, setScrollTop] = useState(0);
   const total = lines.length * ROW_HEIGHT;
   const viewport = Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, total + 8));
+  // Older lines put in front must not move what the operator is reading.
+  const head = useRef<{ key: string | undefined; length: number }>({ key: undefined, length: 0 });
+
+  useLayoutEffect(() => {
+    const el = ref.current;
+    const before = head.current;
+    head.current = { key: lines[0]?.key, length: lines.length };
+    if (!el || follow || before.key === undefined) return;
+    const at = lines.findIndex((line) => line.key === before.key);
+    if (at > 0) {
+      el.scrollTop += at * ROW_HEIGHT;
+      setScrollTop(el.scrollTop);
+    }
+  }, [lines, follow]);
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -61,10 +93,21 @@ export function StreamView({ lines, offset, onClear }: StreamViewProps) {
             Jump to latest
           </button>
         )}
+        {onExport && (
+          <button type="button" onClick={onExport} disabled={exporting}>
+            {exporting ? "Exporting…" : "Export log"}
+          </button>
+        )}
         <button type="button" onClick={onClear} disabled={lines.length === 0}>
           Clear Stream
         </button>
       </div>
+      {earlierAvailable && onLoadEarlier && (
+        <button type="button" className="load-earlier" onClick={onLoadEarlier} disabled={loadingEarlier}>
+          {loadingEarlier ? "Loading earlier output…" : "Load earlier output"}
+        </button>
+      )}
+      {earlierDropped && <p className="muted">… older output is no longer kept: the server keeps a limited number of messages per session.</p>}
       <div
         ref={ref}
         className="stream"
@@ -84,7 +127,7 @@ export function StreamView({ lines, offset, onClear }: StreamViewProps) {
               title={line.text.length > 120 ? line.text : undefined}
             >
               <span className="gutter" aria-hidden="true">
-                {offset + first + i + 1}
+                {line.seq ?? ""}
               </span>
               {line.text}
             </div>

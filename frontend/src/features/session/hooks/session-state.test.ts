@@ -133,11 +133,28 @@ describe("sessionReducer", () => {
     expect(s.notices).toHaveLength(1);
   });
 
-  it("marks output the server no longer has", () => {
+  it("offers the log's earlier output after a truncated full replay, and marks a gap after a resume", () => {
     const full = apply(initialSessionState, start({ truncated: true }, true));
-    expect(full.lines[0]).toMatchObject({ kind: "marker", text: expect.stringContaining("no longer kept") });
+    expect(full.earlierAvailable).toBe(true);
+    expect(full.lines).toEqual([]);
     const gap = apply(initialSessionState, start({ truncated: true }, false));
     expect(gap.lines[0]?.text).toContain("lost while this tab was disconnected");
+    expect(gap.earlierAvailable).toBe(false);
+  });
+
+  it("puts a page of the log in front, once, and knows when the log's start is reached", () => {
+    const stream = (seq: number) => ({ type: "stream" as const, content: `l${seq}`, seq, ts: "" });
+    let state = apply(initialSessionState, start({ truncated: true }, true));
+    state = apply(state, { kind: "message", message: stream(9), replayed: true }, { kind: "message", message: stream(10), replayed: true });
+    expect(state.firstSeq).toBe(9);
+    // The page overlaps what is held (seq 9): that line is not shown twice.
+    state = sessionReducer(state, { type: "earlier_loaded", messages: [stream(7), stream(8), stream(9)], firstStored: 4 });
+    expect(state.lines.map((l) => l.seq)).toEqual([7, 8, 9, 10]);
+    expect([state.firstSeq, state.earlierAvailable, state.earlierDropped]).toEqual([7, true, false]);
+    state = sessionReducer(state, { type: "earlier_loaded", messages: [stream(4), stream(5), stream(6)], firstStored: 4 });
+    expect(state.lines.map((l) => l.text)).toEqual(["l4", "l5", "l6", "l7", "l8", "l9", "l10"]);
+    // Messages 1-3 were dropped beyond the server's log limit: said, not offered.
+    expect([state.firstSeq, state.earlierAvailable, state.earlierDropped]).toEqual([4, false, true]);
   });
 
   it("records failed attempts as stream events and the outcome when done", () => {

@@ -7,9 +7,11 @@ import type {
   Answerer,
   AttemptFailed,
   ErrorMessage,
+  Presence,
   Progress,
   RequestMessage,
   RequestResolved,
+  SessionMessage,
   TaskStatus,
   TerminalMessage,
 } from "../../../lib/messages";
@@ -20,6 +22,8 @@ export interface StreamLine {
   key: string;
   text: string;
   kind: "output" | "event" | "marker";
+  /** The message's seq: the line's number, the same in every tab and in the log. */
+  seq?: number;
 }
 
 export interface Notice {
@@ -59,6 +63,14 @@ export interface SessionState {
   /** Every request seen, by id, so a resolution can name its prompt. */
   requests: Record<string, RequestMessage>;
   nextLocalId: number;
+  /** The lowest seq this tab holds (live, replayed or loaded from the log); null: none. */
+  firstSeq: number | null;
+  /** The server's log holds messages before `firstSeq` ("Load earlier output"). */
+  earlierAvailable: boolean;
+  /** Paged back to the log's start, and the server had dropped older messages (its limit). */
+  earlierDropped: boolean;
+  /** Who watches the session, as the server last said (null until it says). */
+  presence: Presence | null;
 }
 
 export type SessionAction =
@@ -67,6 +79,8 @@ export type SessionAction =
   | { type: "notice"; tone: Notice["tone"]; text: string }
   | { type: "dismiss_notice"; id: number }
   | { type: "clear_stream" }
+  /** A page of the log before `firstSeq` arrived; `firstStored` is the log's oldest seq. */
+  | { type: "earlier_loaded"; messages: SessionMessage[]; firstStored: number }
   | { type: "task_snapshot"; task: Task };
 
 export const MAX_LINES = 50_000;
@@ -90,6 +104,10 @@ export const initialSessionState: SessionState = {
   notFound: false,
   requests: {},
   nextLocalId: 1,
+  firstSeq: null,
+  earlierAvailable: false,
+  earlierDropped: false,
+  presence: null,
 };
 
 const TERMINAL_STATUS: Record<TerminalMessage["type"], TaskStatus> = {
@@ -139,11 +157,21 @@ class Draft {
   }
 
   addLine(line: Omit<StreamLine, "key">, key?: string) {
+    this.copyLines();
+    this.state.lines.push({ ...line, key: key ?? `local-${this.state.nextLocalId++}` });
+  }
+
+  /** `lines` go before every line held (older output from the log). */
+  prependLines(lines: StreamLine[]) {
+    this.copyLines();
+    this.state.lines = [...lines, ...this.state.lines];
+  }
+
+  private copyLines() {
     if (!this.linesCopied) {
       this.state.lines = this.state.lines.slice();
       this.linesCopied = true;
     }
-    this.state.lines.push({ ...line, key: key ?? `local-${this.state.nextLocalId++}` });
   }
 
   notice(tone: Notice["tone"], text: string) {
@@ -238,8 +266,8 @@ function applyEvent(draft: Draft, event: SessionEvent) {
   const s = draft.state;
   switch (event.kind) {
     case "reset": {
-      const { notices, nextLocalId } = s;
-      draft.state = { ...initialSessionState, notices, nextLocalId, replaying: true };
+      const { notices, nextLocalId, presence } = s;
+      draft.state = { ...initialSessionState, notices, nextLocalId, presence, replaying: true };
       return;
     }
     case "replay_start":
@@ -247,14 +275,14 @@ function applyEvent(draft: Draft, event: SessionEvent) {
       s.status = event.message.status;
       s.pendingRequestId = event.message.pending_request_id;
       s.replayPendingId = event.message.pending_request_id;
-      if (event.message.truncated) {
-        draft.addLine({
-          kind: "marker",
-          text: event.full
-            ? "… earlier output is no longer kept by the server"
-            : "… some output was lost while this tab was disconnected",
-        });
+      // A full replay holds the newest messages only: the rest is in the session's log.
+      if (event.message.truncated && event.full) s.earlierAvailable = true;
+      if (event.message.truncated && !event.full) {
+        draft.addLine({ kind: "marker", text: "… some output was lost while this tab was disconnected" });
       }
+      return;
+    case "presence":
+      s.presence = event.message;
       return;
     case "replay_complete":
       s.replaying = false;
@@ -276,12 +304,23 @@ function applyEvent(draft: Draft, event: SessionEvent) {
   }
 }
 
+/** The stream line a message shows as, if any. */
+export function lineOf(message: SessionMessage): StreamLine | null {
+  if (message.type === "stream") return { kind: "output", text: message.content, key: `s${message.seq}`, seq: message.seq };
+  if (message.type === "attempt_failed") {
+    const text = `Attempt ${message.attempt}/${message.max_attempts} failed: ${message.error}`;
+    return { kind: "event", text, key: `s${message.seq}`, seq: message.seq };
+  }
+  return null;
+}
+
 function applyMessage(draft: Draft, event: Extract<SessionEvent, { kind: "message" }>) {
   const s = draft.state;
   const message = event.message;
+  if (message.seq > 0 && (s.firstSeq === null || message.seq < s.firstSeq)) s.firstSeq = message.seq;
   switch (message.type) {
     case "stream":
-      draft.addLine({ kind: "output", text: message.content }, `s${message.seq}`);
+      draft.addLine({ kind: "output", text: message.content, seq: message.seq }, `s${message.seq}`);
       return;
     case "progress":
       // A progress message without a message or stage keeps the last one (as the server's
@@ -304,7 +343,10 @@ function applyMessage(draft: Draft, event: Extract<SessionEvent, { kind: "messag
       return;
     case "attempt_failed":
       s.attempts = [...s.attempts, message];
-      draft.addLine({ kind: "event", text: `Attempt ${message.attempt}/${message.max_attempts} failed: ${message.error}` }, `s${message.seq}`);
+      draft.addLine(
+        { kind: "event", text: `Attempt ${message.attempt}/${message.max_attempts} failed: ${message.error}`, seq: message.seq },
+        `s${message.seq}`,
+      );
       return;
     default:
       s.outcome = message;
@@ -336,6 +378,17 @@ export function sessionReducer(state: SessionState, action: SessionAction): Sess
     }
     case "dismiss_notice":
       return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
+    case "earlier_loaded": {
+      const before = state.firstSeq ?? Number.POSITIVE_INFINITY;
+      const older = action.messages.filter((m) => m.seq < before);
+      const draft = new Draft(state);
+      draft.prependLines(older.map(lineOf).filter((l): l is StreamLine => l !== null));
+      const first = older[0]?.seq ?? null;
+      if (first !== null) draft.state.firstSeq = first;
+      draft.state.earlierAvailable = first !== null && first > action.firstStored;
+      draft.state.earlierDropped = !draft.state.earlierAvailable && action.firstStored > 1;
+      return draft.finish();
+    }
     case "clear_stream":
       return { ...state, lines: [], hiddenLines: state.hiddenLines + state.lines.length };
     case "task_snapshot": {
