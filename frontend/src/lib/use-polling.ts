@@ -29,8 +29,14 @@ export function usePolling<T>(
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let running = false;
+    // Asked for (refresh) while a call was in flight: call again as soon as it settles.
+    let again = false;
     const tick = async () => {
-      if (running || controller.signal.aborted) return;
+      if (controller.signal.aborted) return;
+      if (running) {
+        again = true;
+        return;
+      }
       running = true;
       clearTimeout(timer);
       let failed = false;
@@ -45,7 +51,8 @@ export function usePolling<T>(
         if (!controller.signal.aborted) setError(err);
       } finally {
         running = false;
-        const delay = failed ? errorIntervalMs : intervalMs;
+        const delay = again ? 0 : failed ? errorIntervalMs : intervalMs;
+        again = false;
         if (!controller.signal.aborted) timer = setTimeout(() => void tick(), delay);
       }
     };

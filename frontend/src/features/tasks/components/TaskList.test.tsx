@@ -1,4 +1,5 @@
-import { render, screen, within } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router-dom";
 import { describe, expect, it } from "vitest";
 
@@ -40,7 +41,8 @@ describe("TaskList", () => {
 
     const running = screen.getByRole("row", { name: /Dummy task \(long\) dummy_long b2/ });
     expect(within(running).getByText("moving: step 3/10")).toBeInTheDocument();
-    expect(calls[0]?.query.get("limit")).toBe("50");
+    // One more than a page: whether there is an older page.
+    expect(calls.find((c) => c.path === "/tasks")?.query.get("limit")).toBe("51");
   });
 
   it("shows when each task was created, with the day", async () => {
@@ -66,4 +68,40 @@ describe("TaskList", () => {
     // Three refreshes: a generous bound, timers fire late on a busy machine.
     expect(await screen.findByRole("link", { name: /t3/ }, { timeout: 5000 })).toBeInTheDocument();
   });
+
+  it("filters by type, text and day range, and pages through older tasks", async () => {
+    const user = userEvent.setup();
+    const all = Array.from({ length: 60 }, (_, i) => task({ task_id: `t${i}`, session_id: `t${i}` }));
+    const { calls } = stubFetch({
+      "GET /task-types": [{ name: "interactive_demo" }, { name: "dummy_long" }],
+      "GET /tasks": (r: { query: URLSearchParams }) => {
+        const offset = Number(r.query.get("offset") ?? 0);
+        return all.slice(offset, offset + Number(r.query.get("limit")));
+      },
+    });
+    renderList(60_000);
+    expect(await screen.findByRole("link", { name: /t49/ })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: /t50/ })).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Older" }));
+    expect(await screen.findByRole("link", { name: /t59/ })).toBeInTheDocument();
+    expect(screen.getByText("Tasks 51–60")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Older" })).toBeDisabled();
+    await user.click(screen.getByRole("button", { name: "Newer" }));
+    expect(await screen.findByRole("link", { name: /t0$/ })).toBeInTheDocument();
+
+    const filters = screen.getByRole("search", { name: "Filter tasks" });
+    await user.selectOptions(await within(filters).findByRole("combobox", { name: "Type" }), "dummy_long");
+    await user.type(within(filters).getByRole("searchbox", { name: "Search" }), "axis");
+    await user.type(within(filters).getByLabelText("From"), "2026-01-30");
+    await user.type(within(filters).getByLabelText("To"), "2026-01-31");
+    await waitFor(() => {
+      const last = calls.filter((c) => c.path === "/tasks").at(-1)!.query;
+      expect(last.get("task_type")).toBe("dummy_long");
+      expect(last.get("q")).toBe("axis");
+      expect(last.get("created_after")).toBe(new Date(2026, 0, 30).toISOString());
+      // The "to" day is included: up to the start of the next one.
+      expect(last.get("created_before")).toBe(new Date(2026, 1, 1).toISOString());
+      expect(last.get("offset")).toBeNull(); // a new filter starts at the newest page
+    });
+  }, 20_000);
 });

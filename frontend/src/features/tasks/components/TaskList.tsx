@@ -1,4 +1,4 @@
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { StatusBadge } from "../../../components/StatusBadge";
@@ -7,7 +7,10 @@ import { TASK_STATUSES, type Task, type TaskStatus } from "../../../lib/api-type
 import { formatDateTime } from "../../../lib/dates";
 import { usePolling } from "../../../lib/use-polling";
 import { withUnits } from "../../../lib/units";
-import { listTasks } from "../api/list-tasks";
+import { listTasks, listTaskTypes, startOfDay } from "../api/list-tasks";
+
+/** Tasks on one page of the list. */
+export const PAGE_SIZE = 50;
 
 // "pending" lasts only until the task is admitted: not worth a filter of its own.
 const STATUSES = TASK_STATUSES.filter((s) => s !== "pending");
@@ -22,11 +25,60 @@ export function activity(task: Task): string {
   return withUnits([stage, message].filter(Boolean).join(": "));
 }
 
-/** The newest tasks, refreshed every `intervalMs`, each linking to its session. */
+/** The type filter's choices: the server's task types (none while they load or fail). */
+function useTypeNames(): string[] {
+  const [names, setNames] = useState<string[]>([]);
+  useEffect(() => {
+    const controller = new AbortController();
+    listTaskTypes(controller.signal)
+      .then((types) => setNames(types.map((t) => t.name)))
+      .catch(() => setNames([]));
+    return () => controller.abort();
+  }, []);
+  return names;
+}
+
+/**
+ * The newest tasks, refreshed every `intervalMs`, each linking to its session; filtered by
+ * status, type, text and the day range they were created in, and paged through history.
+ */
 export function TaskList({ intervalMs = 1000 }: { intervalMs?: number }) {
   const [status, setStatus] = useState<TaskStatus | "">("");
-  const load = useCallback((signal: AbortSignal) => listTasks({ status, limit: 50 }, signal), [status]);
-  const { data: tasks, error } = usePolling(load, intervalMs);
+  const [taskType, setTaskType] = useState("");
+  const [text, setText] = useState("");
+  const [fromDay, setFromDay] = useState("");
+  const [toDay, setToDay] = useState("");
+  const [page, setPage] = useState(0);
+  const typeNames = useTypeNames();
+  const query = useMemo(
+    () => ({
+      status,
+      taskType,
+      text: text.trim(),
+      createdAfter: startOfDay(fromDay),
+      createdBefore: startOfDay(toDay, 1), // the "to" day is included
+      limit: PAGE_SIZE + 1, // one more: is there an older page?
+      offset: page * PAGE_SIZE,
+    }),
+    [status, taskType, text, fromDay, toDay, page],
+  );
+  // Each answer says what it answers: one to an older filter (still in flight when the
+  // filter changed) is never shown as this one's.
+  const load = useCallback(async (signal: AbortSignal) => ({ query, tasks: await listTasks(query, signal) }), [query]);
+  const { data, error, refresh } = usePolling(load, intervalMs);
+  // A new filter or page is fetched now, not at the next refresh.
+  useEffect(() => refresh(), [load, refresh]);
+  const current = data?.query === query ? data.tasks : undefined;
+  const tasks = current?.slice(0, PAGE_SIZE);
+  const older = (current?.length ?? 0) > PAGE_SIZE;
+  const filtered = Boolean(status || taskType || text.trim() || fromDay || toDay);
+  // Any change of filter starts again at the newest page.
+  const filter =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      setPage(0);
+    };
 
   return (
     <section className="panel" aria-labelledby="tasks-heading">
@@ -34,7 +86,7 @@ export function TaskList({ intervalMs = 1000 }: { intervalMs?: number }) {
         <h2 id="tasks-heading">Tasks</h2>
         <label className="inline">
           Show{" "}
-          <select value={status} onChange={(e) => setStatus(e.target.value as TaskStatus | "")}>
+          <select value={status} onChange={(e) => filter(setStatus)(e.target.value as TaskStatus | "")}>
             <option value="">all</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -42,6 +94,28 @@ export function TaskList({ intervalMs = 1000 }: { intervalMs?: number }) {
               </option>
             ))}
           </select>
+        </label>
+      </div>
+      <div className="task-filters" role="search" aria-label="Filter tasks">
+        <label className="inline">
+          Type{" "}
+          <select value={taskType} onChange={(e) => filter(setTaskType)(e.target.value)}>
+            <option value="">all types</option>
+            {typeNames.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="inline">
+          Search <input type="search" value={text} maxLength={200} onChange={(e) => filter(setText)(e.target.value)} />
+        </label>
+        <label className="inline">
+          From <input type="date" value={fromDay} onChange={(e) => filter(setFromDay)(e.target.value)} />
+        </label>
+        <label className="inline">
+          To <input type="date" value={toDay} onChange={(e) => filter(setToDay)(e.target.value)} />
         </label>
       </div>
       {error != null && (
@@ -52,7 +126,7 @@ export function TaskList({ intervalMs = 1000 }: { intervalMs?: number }) {
       {tasks === undefined ? (
         error == null && <p className="muted">Loading tasks…</p>
       ) : tasks.length === 0 ? (
-        <p className="muted">No tasks yet.</p>
+        <p className="muted">{page > 0 ? "No older tasks." : filtered ? "No tasks match." : "No tasks yet."}</p>
       ) : (
         <table className="tasks">
           <thead>
@@ -89,6 +163,19 @@ export function TaskList({ intervalMs = 1000 }: { intervalMs?: number }) {
             ))}
           </tbody>
         </table>
+      )}
+      {(page > 0 || older) && (
+        <nav className="actions pager" aria-label="Task pages">
+          <button type="button" onClick={() => setPage((p) => Math.max(0, p - 1))} disabled={page === 0}>
+            Newer
+          </button>
+          <span className="muted">
+            {tasks && tasks.length > 0 ? `Tasks ${page * PAGE_SIZE + 1}–${page * PAGE_SIZE + tasks.length}` : `Page ${page + 1}`}
+          </span>
+          <button type="button" onClick={() => setPage((p) => p + 1)} disabled={!older}>
+            Older
+          </button>
+        </nav>
       )}
     </section>
   );
