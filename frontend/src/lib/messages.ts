@@ -6,6 +6,7 @@ import type {
   AttemptFailed,
   Error as ProtocolError,
   Pong,
+  Presence,
   Progress,
   RequestConfirmation,
   RequestResolved,
@@ -26,9 +27,11 @@ export type {
   ClientMessage,
   FieldError,
   InputField,
+  Presence,
   RequestKind,
   ServerMessage,
   TaskStatus,
+  Watcher,
 } from "./protocol";
 export type {
   AttemptFailed,
@@ -63,8 +66,8 @@ export type SessionMessage =
   | AttemptFailed
   | TerminalMessage;
 
-/** About this connection only. */
-export type ConnectionMessage = StateReplayStart | StateReplayComplete | ErrorMessage | Pong;
+/** About this connection only (`presence`: who watches; never saved or replayed). */
+export type ConnectionMessage = StateReplayStart | StateReplayComplete | ErrorMessage | Pong | Presence;
 
 const SESSION_TYPES: ReadonlySet<string> = new Set<SessionMessage["type"]>([
   "stream",
@@ -85,6 +88,7 @@ const CONNECTION_TYPES: ReadonlySet<string> = new Set<ConnectionMessage["type"]>
   "state_replay_complete",
   "error",
   "pong",
+  "presence",
 ]);
 
 const TERMINAL_TYPES: ReadonlySet<string> = new Set<TerminalMessage["type"]>([

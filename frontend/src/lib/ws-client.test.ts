@@ -245,3 +245,40 @@ describe("sessionSocketUrl", () => {
     expect(sessionSocketUrl("abc", new URL("https://lab/sessions/abc"))).toBe("wss://lab/ws/abc");
   });
 });
+
+describe("SessionSocket presence", () => {
+  let server: FakeSocketServer;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    frames.resetSeq();
+    server = fakeSocketServer();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("announces presence on every connection, sends a change only once, and passes presence on", () => {
+    const { client, events } = connect(server);
+    client.announce(null); // not connected yet: said once the replay is over
+    const first = server.latest();
+    first.accept().deliver(frames.replayStart(), frames.replayComplete(0));
+    expect(first.sent).toEqual([{ type: "presence", answering: null }]);
+    client.announce("r1");
+    client.announce("r1");
+    expect(first.sent).toEqual([
+      { type: "presence", answering: null },
+      { type: "presence", answering: "r1" },
+    ]);
+    const presence = { type: "presence", you: "c1", tabs: 1, watchers: [{ connection_id: "c1", user: null, answering: "r1" }] };
+    first.deliver(presence);
+    expect(events.at(-1)).toEqual({ kind: "presence", message: presence });
+    first.drop();
+    vi.advanceTimersByTime(60_000);
+    const second = server.latest();
+    expect(second).not.toBe(first);
+    second.accept().deliver(frames.replayStart(), frames.replayComplete(0));
+    expect(second.sent).toEqual([{ type: "presence", answering: "r1" }]); // the new connection is told again
+  });
+});

@@ -10,6 +10,7 @@ import {
   isSessionMessage,
   type ClientMessage,
   type ErrorMessage,
+  type Presence,
   type SessionMessage,
   type StateReplayComplete,
   type StateReplayStart,
@@ -57,6 +58,8 @@ export type SessionEvent =
   /** A session message, new to this client; `replayed` when it came in a replay. */
   | { kind: "message"; message: SessionMessage; replayed: boolean }
   | { kind: "error"; message: ErrorMessage }
+  /** Who watches the session now (only after this tab announced itself: `announce`). */
+  | { kind: "presence"; message: Presence }
   /** Closed with 4401: the client has stopped; only signing in again helps. */
   | { kind: "unauthorized" };
 
@@ -103,6 +106,8 @@ export class SessionSocket {
    */
   private gone = false;
   private replaying = false;
+  private announced = false;
+  private answering: string | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private current: ConnectionState = "offline";
@@ -171,6 +176,18 @@ export class SessionSocket {
     this.open("reconnecting");
   }
 
+  /**
+   * Take part in presence: this tab is listed as watching, and (operators) as answering the
+   * request `answering` while its form is in use. Sent only when it changes, and again on
+   * every new connection; the server coalesces what it tells the other tabs.
+   */
+  announce(answering: string | null = null): void {
+    if (this.announced && answering === this.answering) return;
+    this.announced = true;
+    this.answering = answering;
+    this.send({ type: "presence", answering });
+  }
+
   /** Send a message; false when there is no open connection to send it on. */
   send(message: ClientMessage): boolean {
     const socket = this.socket;
@@ -234,12 +251,17 @@ export class SessionSocket {
         this.failures = 0;
         this.seen = Math.max(this.seen, message.last_seq);
         this.emit({ kind: "replay_complete", message });
+        // Every connection is new to the server: say again who is here (and answering).
+        if (this.announced) this.send({ type: "presence", answering: this.answering });
         return;
       case "error":
         if (message.code === "invalid_since") this.seen = 0;
         this.emit({ kind: "error", message });
         return;
       case "pong":
+        return;
+      case "presence":
+        this.emit({ kind: "presence", message });
         return;
       default:
         if (!isSessionMessage(message)) return;

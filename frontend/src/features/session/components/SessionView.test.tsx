@@ -42,6 +42,11 @@ function live(socket: FakeWebSocket, ...frameList: unknown[]) {
   });
 }
 
+/** What the tab sent besides presence (who is watching and answering: tested on its own). */
+function actions(socket: FakeWebSocket): unknown[] {
+  return socket.sent.filter((m) => (m as { type: string }).type !== "presence");
+}
+
 const otherTab = { connection_id: "c2", client: "127.0.0.1:50123", user: null, via: "websocket" };
 
 describe("SessionView", () => {
@@ -80,7 +85,7 @@ describe("SessionView", () => {
     expect(within(dialog).getByRole("button", { name: "Yes" })).toHaveFocus();
 
     await user.click(within(dialog).getByRole("button", { name: "Yes" }));
-    expect(socket.sent).toEqual([{ type: "confirm", value: true, request_id: "r1" }]);
+    expect(actions(socket)).toEqual([{ type: "confirm", value: true, request_id: "r1" }]);
     expect(within(dialog).getByRole("button", { name: "Yes" })).toBeDisabled();
 
     live(socket, frames.resolved("r1", { value: true, answered_by: { ...otherTab, connection_id: "me" } }));
@@ -136,7 +141,7 @@ describe("SessionView", () => {
         expect(within(dialog).getByRole("button", { name: button })).not.toHaveFocus();
         await user.keyboard("3{Enter}");
         expect(notes).toHaveValue("Fibre at 0.93");
-        expect(socket.sent).toEqual([]);
+        expect(actions(socket)).toEqual([]);
       } finally {
         notes.remove();
       }
@@ -192,7 +197,7 @@ describe("SessionView", () => {
     await user.type(within(dialog).getByLabelText(/Subject of the email/), "Hello");
     await user.type(within(dialog).getByLabelText(/Recipient email address/), "nope");
     await user.click(within(dialog).getByRole("button", { name: "Submit" }));
-    expect(socket.sent).toEqual([{ type: "user_input", values: { subject: "Hello", to_address: "nope" }, request_id: "r1" }]);
+    expect(actions(socket)).toEqual([{ type: "user_input", values: { subject: "Hello", to_address: "nope" }, request_id: "r1" }]);
 
     live(socket, frames.error("validation_error", "invalid answer", [{ field: "to_address", message: "value is not a valid email address" }]));
     const address = within(dialog).getByLabelText(/Recipient email address/);
@@ -312,7 +317,7 @@ describe("SessionView", () => {
     const socket = server.latest();
     connectWith(socket, []);
     await user.click(screen.getByRole("button", { name: "Cancel Task" }));
-    expect(socket.sent).toEqual([{ type: "cancel" }]);
+    expect(actions(socket)).toEqual([{ type: "cancel" }]);
   });
 
   it("cancels over HTTP while the socket is down", async () => {
@@ -452,7 +457,7 @@ describe("SessionView", () => {
       expect(within(dialog).getByRole("button", { name: "Yes" })).toBeDisabled();
       expect(within(dialog).getByRole("button", { name: "No" })).toBeDisabled();
       expect(screen.queryByRole("button", { name: "Cancel Task" })).not.toBeInTheDocument();
-      expect(socket.sent).toEqual([]);
+      expect(actions(socket)).toEqual([]);
     });
 
     it("shows a viewer an input form read-only", async () => {
@@ -528,6 +533,133 @@ describe("SessionView", () => {
       act(() => server.latest().drop(4401, "credential revoked"));
       expect(signals).toBe(1);
       expect(screen.getByRole("status", { name: "connection" })).toHaveTextContent("offline");
+    });
+  });
+
+  describe("the whole session log", () => {
+    it("loads earlier output above the stream, numbered by seq, while the live tail goes on", async () => {
+      const user = userEvent.setup();
+      const pages: Array<{ before: string | null; after: string | null }> = [];
+      stubFetch({
+        "GET /tasks/s1": task(),
+        "GET /tasks/s1/requests": [],
+        "GET /tasks/s1/messages": (r: { query: URLSearchParams }) => {
+          const before = Number(r.query.get("before_seq"));
+          pages.push({ before: r.query.get("before_seq"), after: r.query.get("after_seq") });
+          const from = Math.max(1, before - 3);
+          const seqs = Array.from({ length: before - from }, (_, i) => from + i);
+          return { messages: seqs.map((seq) => frames.stream(`old ${seq}`, seq)), last_seq: 12, first_seq: 1 };
+        },
+      });
+      renderSession();
+      const again = server.latest();
+      // A full replay of the window (seq 6-10) that says older messages exist.
+      act(() => {
+        again
+          .accept()
+          .deliver(frames.replayStart({ truncated: true, count: 5 }), ...[6, 7, 8, 9, 10].map((seq) => frames.stream(`line ${seq}`, seq)), frames.replayComplete(10));
+      });
+      const first = await within(screen.getByRole("log", { name: "Stream output" })).findByText("line 6");
+      expect(first).toHaveTextContent(/^6line 6$/); // numbered by seq, not from 1
+      await user.click(await screen.findByRole("button", { name: "Load earlier output" }));
+      const stream = screen.getByRole("log", { name: "Stream output" });
+      expect(await within(stream).findByText("old 3")).toBeInTheDocument();
+      expect(within(stream).getByText("old 3")).toHaveTextContent(/^3old 3$/);
+      live(again, frames.stream("line 11", 11)); // the live tail keeps coming
+      await user.click(screen.getByRole("button", { name: "Load earlier output" }));
+      expect(await within(stream).findByText("old 1")).toBeInTheDocument();
+      expect(pages.map((p) => p.before)).toEqual(["6", "3"]);
+      const texts = within(stream).getAllByText(/^(old|line) \d+$/).map((el) => el.textContent);
+      // Each row: its seq, then its text; older pages in front, the live line at the end.
+      const expected = [1, 2, 3, 4, 5].map((n) => `${n}old ${n}`).concat([6, 7, 8, 9, 10, 11].map((n) => `${n}line ${n}`));
+      expect(texts).toEqual(expected);
+      // At the log's start: nothing more to load.
+      expect(screen.queryByRole("button", { name: "Load earlier output" })).not.toBeInTheDocument();
+    });
+
+    it("exports the whole log as JSON Lines, page by page", async () => {
+      const user = userEvent.setup();
+      const all = Array.from({ length: 5 }, (_, i) => frames.stream(`line ${i + 1}`, i + 1));
+      stubFetch({
+        "GET /tasks/s1": task(),
+        "GET /tasks/s1/requests": [],
+        "GET /tasks/s1/messages": (r: { query: URLSearchParams }) => {
+          const after = Number(r.query.get("after_seq"));
+          return { messages: all.filter((m) => m.seq > after).slice(0, 3), last_seq: 5, first_seq: 1 };
+        },
+      });
+      const saved: Blob[] = [];
+      const created = URL.createObjectURL;
+      const revoked = URL.revokeObjectURL;
+      URL.createObjectURL = (blob: Blob) => {
+        saved.push(blob);
+        return "blob:log";
+      };
+      URL.revokeObjectURL = () => {};
+      const clicks: string[] = [];
+      const click = HTMLAnchorElement.prototype.click;
+      HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+        clicks.push(this.download);
+      };
+      try {
+        renderSession();
+        connectWith(server.latest(), all.slice(3));
+        await user.click(screen.getByRole("button", { name: "Export log" }));
+        await waitFor(() => expect(clicks).toEqual(["session-s1.jsonl"]));
+        const text = await new Promise<string>((resolve) => {
+          const reader = new FileReader();
+          reader.onload = () => resolve(String(reader.result));
+          reader.readAsText(saved[0]!);
+        });
+        expect(text.split("\n")).toEqual([...all.map((m) => JSON.stringify(m)), ""]);
+      } finally {
+        URL.createObjectURL = created;
+        URL.revokeObjectURL = revoked;
+        HTMLAnchorElement.prototype.click = click;
+      }
+    });
+  });
+
+  describe("presence", () => {
+    const presence = (watchers: Array<{ connection_id: string; user: string | null; answering: string | null }>, tabs = watchers.length) => ({
+      type: "presence",
+      you: "me",
+      tabs,
+      watchers,
+    });
+
+    it("announces itself, shows who watches and who else is answering the open prompt", async () => {
+      renderSession();
+      const socket = server.latest();
+      connectWith(socket, [frames.confirmation("r1", "Move?")], "r1", "waiting");
+      expect(socket.sent).toContainEqual({ type: "presence", answering: null });
+      live(
+        socket,
+        presence([
+          { connection_id: "me", user: "ada", answering: null },
+          { connection_id: "c2", user: "otto", answering: "r1" },
+        ], 3),
+      );
+      const bar = await screen.findByRole("region", { name: "Presence" });
+      expect(bar).toHaveTextContent("Watching: 3 tabs — ada, otto");
+      expect(within(bar).getByRole("status")).toHaveTextContent("otto is answering…");
+      // Its own claim is not shown back to it; a claim on an older request is stale.
+      live(socket, presence([{ connection_id: "me", user: "ada", answering: "r1" }, { connection_id: "c2", user: null, answering: "r0" }]));
+      await waitFor(() => expect(within(bar).queryByRole("status")).not.toBeInTheDocument());
+    });
+
+    it("says it is answering from the first click in the form until focus leaves it", async () => {
+      const user = userEvent.setup();
+      renderSession();
+      const socket = server.latest();
+      connectWith(socket, [frames.confirmation("r1", "Move?")], "r1", "waiting");
+      const claims = () => socket.sent.filter((m) => (m as { type: string }).type === "presence");
+      // The dialog took focus by itself: nobody is answering yet.
+      expect(claims()).toEqual([{ type: "presence", answering: null }]);
+      await user.click(await screen.findByRole("button", { name: "Yes" }));
+      expect(claims()).toContainEqual({ type: "presence", answering: "r1" });
+      live(socket, frames.resolved("r1", { value: true }));
+      await waitFor(() => expect(claims().at(-1)).toEqual({ type: "presence", answering: null }));
     });
   });
 });

@@ -9,6 +9,8 @@ import { answerRestriction, useIdentity, useMayAct } from "../../../lib/auth";
 import { useAxes } from "../../../lib/axes";
 import { quantityUnit, withUnits } from "../../../lib/units";
 import { cancelTask } from "../api/task";
+import { useAnsweringFocus } from "../hooks/use-answering-focus";
+import { useEarlierOutput, useLogExport } from "../hooks/use-log";
 import { useSession } from "../hooks/use-session";
 import { useRequests } from "../hooks/use-requests";
 import { useTask } from "../hooks/use-task";
@@ -19,11 +21,12 @@ import { ConnectionIndicator } from "./ConnectionIndicator";
 import { InputRequestDialog } from "./InputRequestDialog";
 import { Notices } from "./Notices";
 import { Outcome } from "./Outcome";
+import { PresenceBar } from "./PresenceBar";
 import { StreamView } from "./StreamView";
 
 /** One session, live: stream, progress, the open request, the outcome. */
 export function SessionView({ sessionId }: { sessionId: string }) {
-  const { state, connection, dispatch, send, reconnect } = useSession(sessionId);
+  const { state, connection, dispatch, send, reconnect, announce } = useSession(sessionId);
   // The server uses one id for a task and its session.
   const { task } = useTask(sessionId);
   const axes = useAxes();
@@ -32,6 +35,11 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   // Re-read the audit trail when a request opens, is resolved, or the task ends; never polled.
   const answersRevision = `${Object.keys(state.requests).length}:${state.resolutions.length}:${state.outcome?.type ?? ""}`;
   const answers = useRequests(sessionId, answersRevision);
+  const earlier = useEarlierOutput(sessionId, state.firstSeq, dispatch);
+  const logExport = useLogExport(sessionId);
+  const openRequestId = state.openRequest?.request_id ?? null;
+  const mayAnswer = mayAct && (state.openRequest ? answerRestriction(identity, state.openRequest).allowed : false);
+  const answeringFocus = useAnsweringFocus(openRequestId, mayAnswer, announce);
 
   useEffect(() => {
     if (task) dispatch({ type: "task_snapshot", task });
@@ -115,30 +123,34 @@ export function SessionView({ sessionId }: { sessionId: string }) {
 
       <Notices notices={state.notices} onDismiss={(id) => dispatch({ type: "dismiss_notice", id })} />
 
-      {request?.type === "request_confirmation" && (
-        <ConfirmationDialog
-          key={request.request_id}
-          request={request}
-          onAnswer={answerConfirmation}
-          restriction={restriction.text}
-          busy={busy}
-          disabledReason={disabledReason}
-          axes={axes}
-        />
-      )}
-      {request?.type === "request_user_input" && (
-        <InputRequestDialog
-          key={request.request_id}
-          request={request}
-          onSubmit={answerInput}
-          restriction={restriction.text}
-          busy={busy}
-          fieldErrors={state.fieldErrors}
-          formError={state.formError}
-          disabledReason={disabledReason}
-          axes={axes}
-        />
-      )}
+      <PresenceBar presence={state.presence} openRequestId={openRequestId} />
+
+      <div className="request-area" {...answeringFocus}>
+        {request?.type === "request_confirmation" && (
+          <ConfirmationDialog
+            key={request.request_id}
+            request={request}
+            onAnswer={answerConfirmation}
+            restriction={restriction.text}
+            busy={busy}
+            disabledReason={disabledReason}
+            axes={axes}
+          />
+        )}
+        {request?.type === "request_user_input" && (
+          <InputRequestDialog
+            key={request.request_id}
+            request={request}
+            onSubmit={answerInput}
+            restriction={restriction.text}
+            busy={busy}
+            fieldErrors={state.fieldErrors}
+            formError={state.formError}
+            disabledReason={disabledReason}
+            axes={axes}
+          />
+        )}
+      </div>
 
       <section className="panel" aria-label="Progress">
         <ProgressBar
@@ -167,7 +179,22 @@ export function SessionView({ sessionId }: { sessionId: string }) {
       <AnswersTable requests={answers.requests} error={answers.error} />
       <Artifacts artifacts={task?.artifacts ?? []} />
 
-      <StreamView lines={state.lines} offset={state.hiddenLines} onClear={() => dispatch({ type: "clear_stream" })} />
+      {(earlier.error ?? logExport.error) && (
+        <p role="alert" className="error">
+          {earlier.error ?? logExport.error}
+        </p>
+      )}
+      <StreamView
+        lines={state.lines}
+        offset={state.hiddenLines}
+        onClear={() => dispatch({ type: "clear_stream" })}
+        earlierAvailable={state.earlierAvailable}
+        earlierDropped={state.earlierDropped}
+        loadingEarlier={earlier.loading}
+        onLoadEarlier={earlier.loadEarlier}
+        exporting={logExport.exporting}
+        onExport={logExport.exportLog}
+      />
     </div>
   );
 }

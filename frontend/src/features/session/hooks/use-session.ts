@@ -25,6 +25,8 @@ export interface SessionHandle {
   /** Send on the session's socket; false when not connected. */
   send: (message: ClientMessage) => boolean;
   reconnect: () => void;
+  /** Presence: this tab is answering `answering` (or nothing); see `SessionSocket.announce`. */
+  announce: (answering: string | null) => void;
 }
 
 export function useSession(sessionId: string): SessionHandle {
@@ -54,6 +56,7 @@ export function useSession(sessionId: string): SessionHandle {
     // Back on the network: don't sit out the rest of a long backoff.
     const online = () => client.reconnectNow();
     window.addEventListener("online", online);
+    client.announce(null); // listed as watching once connected (and told who else is)
     client.start();
     setConnection(client.state);
     return () => {
@@ -68,5 +71,6 @@ export function useSession(sessionId: string): SessionHandle {
 
   const send = useCallback((message: ClientMessage) => clientRef.current?.send(message) ?? false, []);
   const reconnect = useCallback(() => clientRef.current?.reconnectNow(), []);
-  return { state, connection, dispatch, send, reconnect };
+  const announce = useCallback((answering: string | null) => clientRef.current?.announce(answering), []);
+  return { state, connection, dispatch, send, reconnect, announce };
 }
