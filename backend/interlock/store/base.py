@@ -229,7 +229,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def load_messages(self, session_id: str) -> list[StoredMessage]:
-        """Every saved message of the session, in seq order."""
+        """Every saved message of the session, in seq order: the whole log (up to
+        ``INTERLOCK_LOG_MAX_MESSAGES``), so the server itself pages with ``read_messages``."""
 
     @abc.abstractmethod
     async def read_messages(
