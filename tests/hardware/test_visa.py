@@ -3,8 +3,10 @@ USB), options, and link behaviour against the SMC100-style TCP simulator."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +24,9 @@ from interlock.hardware import (
     UnknownAxisError,
     available_controllers,
     load_controller,
+    parse_options,
 )
-from interlock.hardware.visa import VisaController
+from interlock.hardware.visa import VisaController, VisaOptions
 from tests.hardware.smc100_sim import Smc100Simulator
 
 SIM = f"{Path(__file__).with_name('visa_sim.yaml')}@sim"
@@ -268,3 +271,15 @@ def test_a_lost_instrument_faults_the_axes_and_is_found_again(sim: Smc100Simulat
     finally:
         stage.close()
     sim.wait_for(lambda got: got[-2:] == ["1ST", "2ST"])  # close stops every axis
+
+
+def test_the_documented_configuration_examples_are_valid_options() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "hardware.md").read_text()
+    section = doc[doc.index("## ASCII/SCPI stages over VISA") :]
+    toml_text = section[section.index("```toml\n") + 8 :]
+    json_text = section[section.index("```json\n") + 8 :]
+    from_file = tomllib.loads(toml_text[: toml_text.index("```")])["controller"]
+    from_json = json.loads(json_text[: json_text.index("```")])
+    for raw in (from_file, from_json):
+        options = parse_options("visa", raw)
+        assert isinstance(options, VisaOptions) and [a.id for a in options.axes] == ["x", "y"]
