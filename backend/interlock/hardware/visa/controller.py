@@ -235,24 +235,31 @@ class VisaController:
                 command = self._render(table.move_relative, options, value)
             else:
                 command = self._render(table.move_absolute, options, target)
-            if self._stops[axis] != stops_before:
+            # Checked under the write lock: a stop counted before it is never overtaken.
+            if not self._send_checked(
+                axis, command, unless=lambda: self._stops[axis] != stops_before
+            ):
                 raise HardwareError(f"axis {axis!r} was stopped while its move was commanded")
-            self._send_checked(axis, command)
 
-    def _send_checked(self, axis: str, command: str) -> None:
-        """Send a command, then ask the error query (if the table has one) whether it took."""
-        self._link.send(command)
+    def _send_checked(
+        self, axis: str, command: str, unless: Callable[[], bool] | None = None
+    ) -> bool:
+        """Send a command (False if ``unless`` said not to), then ask the error query (if the
+        table has one) whether the instrument took it."""
+        if not self._link.send(command, unless=unless):
+            return False
         error = self._table.error
         if error is None:
-            return
+            return True
         code = self._ask(error, self._axis_options[axis])
         if code != error.ok:
             meaning = error.errors.get(code, "unknown error")
             raise HardwareError(f"axis {axis!r}: {command!r} refused: {meaning} ({code})")
+        return True
 
     def stop(self, axis: str) -> None:
         def send() -> None:
-            self._stops[axis] += 1
+            self._stops[axis] += 1  # before the write lock: see _move
             self._link.send(self._render(self._table.stop, self._axis_options[axis]))
 
         self._io(axis, send)

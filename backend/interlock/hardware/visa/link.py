@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyvisa
@@ -128,14 +128,21 @@ class VisaLink:
             raise LinkLost("not connected")
         return resource
 
-    def send(self, command: str) -> None:
-        """Write one command that expects no reply, without waiting for the exchange lock."""
+    def send(self, command: str, *, unless: Callable[[], bool] | None = None) -> bool:
+        """Write one command that expects no reply, without waiting for the exchange lock.
+
+        ``unless`` is asked while the write lock is held, so no other write can come between
+        it and this one: when it returns True nothing is written and ``send`` returns False.
+        """
         resource = self._current()
         with self._write:
+            if unless is not None and unless():
+                return False
             try:
                 resource.write(command)
             except Exception as exc:
                 raise LinkLost(f"cannot send {command!r}: {exc}") from None
+        return True
 
     def ask(self, command: str, pattern: re.Pattern[str]) -> str:
         """Write ``command`` and return the ``value`` group of the first reply line matching
