@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from interlock.cli import main
 from interlock.hardware import (
     AxisBusyError,
     ControllerDisconnected,
@@ -283,3 +284,25 @@ def test_the_documented_configuration_examples_are_valid_options() -> None:
     for raw in (from_file, from_json):
         options = parse_options("visa", raw)
         assert isinstance(options, VisaOptions) and [a.id for a in options.axes] == ["x", "y"]
+
+
+def test_controllers_check_connects_and_lists_the_axes_the_instrument_reports(
+    sim: Smc100Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = {"resource": sim.resource, "axes": [{"id": "x", "address": "1", "unit": "um"}]}
+    flags = ["--controller", "visa", "--controller-options", json.dumps(options)]
+    with pytest.raises(SystemExit) as exited:
+        main(["controllers", "check", "--json", *flags])
+    assert exited.value.code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["connected"] is True
+    assert report["axes"] == [
+        {"id": "x", "name": "x", "unit": "um", "position": 0.0, "moving": False,
+         "min": -10_000.0, "max": 10_000.0, "fault": None}
+    ]  # fmt: skip
+    assert not any(c[1:3] in {"PA", "PR", "VA", "ST"} for c in sim.received)  # moves nothing
+    sim.kill()
+    with pytest.raises(SystemExit) as exited:
+        main(["controllers", "check", *flags])
+    assert exited.value.code == 1
+    assert "cannot connect to controller 'visa'" in capsys.readouterr().err

@@ -4,6 +4,7 @@ instrument simulator: a real server, a real socket to the instrument, motion ove
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -149,3 +150,24 @@ async def test_an_instrument_lost_mid_move_fails_the_task_and_is_found_again(
         end = await until_terminal(ws)
     assert end["type"] == "task_completed"
     assert end["result"]["position"] == pytest.approx(start + 100.0, abs=1e-6)
+
+
+async def test_a_server_configured_for_visa_drives_the_instrument(
+    tmp_path: Path, sim: Smc100Simulator
+) -> None:
+    options = {"resource": sim.resource, "axes": [{"id": "x", "address": "1", "unit": "um"}]}
+    with run_server(
+        tmp_path / "data", controller="visa", controller_options=json.dumps(options)
+    ) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            view = (await client.get("/hardware")).json()
+            assert view["controller"] == "visa"
+            assert [(a["id"], a["min"], a["max"]) for a in view["axes"]] == [
+                ("x", -10_000.0, 10_000.0)
+            ]
+            task_id = await submit(client, "axis_movement", axis="x", distance=50.0, speed=5_000.0)
+            async with await WS.open(server.ws_url, task_id) as ws:
+                await answer(ws, await ws.until("request_confirmation"), True)
+                end = await until_terminal(ws)
+    assert end["type"] == "task_completed" and end["result"]["position"] == 50.0
+    assert "1PA50.000000" in sim.received
