@@ -147,15 +147,16 @@ class VisaController:
         try:
             return call()
         except LinkLost as exc:
-            self._lost(exc.reason)
+            self._lost(exc)
             raise ControllerDisconnected(self.name, exc.reason) from None
         except BadReply as exc:
             raise HardwareError(str(exc)) from None
 
-    def _lost(self, reason: str) -> None:
+    def _lost(self, exc: LinkLost) -> None:
+        reason = exc.reason
         with self._state:
-            if not self._connected or self._closed:
-                return
+            if not self._connected or self._closed or exc.generation != self._link.generation:
+                return  # already known, or an old connection failing after its replacement
             self._connected = False
             self._down_reason = reason
         log.warning("controller visa (%s): link lost: %s", self._options.resource, reason)

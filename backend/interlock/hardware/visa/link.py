@@ -40,11 +40,16 @@ _FLOW = {
 
 
 class LinkLost(Exception):
-    """Raised when the instrument cannot be reached: the link is gone until reopened."""
+    """Raised when the instrument cannot be reached: the link is gone until reopened.
 
-    def __init__(self, reason: str) -> None:
+    ``generation`` is the :attr:`VisaLink.generation` of the connection that failed, so a
+    late failure of an old connection is not taken for a failure of its replacement.
+    """
+
+    def __init__(self, reason: str, generation: int = -1) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.generation = generation
 
 
 class BadReply(Exception):
@@ -68,6 +73,8 @@ class VisaLink:
         self._exchange = threading.RLock()
         self._write = threading.Lock()
         self._swap = threading.Lock()
+        self.generation = 0
+        """Counts the connections opened."""
 
     def open(self) -> None:
         """Open the resource (replacing any earlier one). Raises :class:`LinkLost`."""
@@ -98,6 +105,7 @@ class VisaLink:
                 raise LinkLost(f"{options.resource} is not a message-based (ASCII) resource")
             with self._swap:
                 self._resource = resource
+                self.generation += 1
 
     def drop(self) -> None:
         """Close the resource, if open; never raises, never waits for a query."""
@@ -122,11 +130,12 @@ class VisaLink:
         with self._exchange:
             yield
 
-    def _current(self) -> MessageBasedResource:
-        resource = self._resource
+    def _current(self) -> tuple[MessageBasedResource, int]:
+        with self._swap:
+            resource, generation = self._resource, self.generation
         if resource is None:
-            raise LinkLost("not connected")
-        return resource
+            raise LinkLost("not connected", generation)
+        return resource, generation
 
     def send(self, command: str, *, unless: Callable[[], bool] | None = None) -> bool:
         """Write one command that expects no reply, without waiting for the exchange lock.
@@ -134,14 +143,14 @@ class VisaLink:
         ``unless`` is asked while the write lock is held, so no other write can come between
         it and this one: when it returns True nothing is written and ``send`` returns False.
         """
-        resource = self._current()
+        resource, generation = self._current()
         with self._write:
             if unless is not None and unless():
                 return False
             try:
                 resource.write(command)
             except Exception as exc:
-                raise LinkLost(f"cannot send {command!r}: {exc}") from None
+                raise LinkLost(f"cannot send {command!r}: {exc}", generation) from None
         return True
 
     def ask(self, command: str, pattern: re.Pattern[str]) -> str:
@@ -150,7 +159,7 @@ class VisaLink:
         status) are skipped until the reply timeout; then :class:`BadReply` names the last
         one, or :class:`LinkLost` if nothing came at all."""
         with self._exchange:
-            resource = self._current()
+            resource, generation = self._current()
             self.send(command)
             deadline = time.monotonic() + self._options.timeout
             unexpected: str | None = None
@@ -161,9 +170,11 @@ class VisaLink:
                 except pyvisa.errors.VisaIOError as exc:
                     if exc.error_code == pyvisa.constants.StatusCode.error_timeout:
                         break
-                    raise LinkLost(f"reading the reply to {command!r}: {exc}") from None
+                    lost = LinkLost(f"reading the reply to {command!r}: {exc}", generation)
+                    raise lost from None
                 except Exception as exc:
-                    raise LinkLost(f"reading the reply to {command!r}: {exc}") from None
+                    lost = LinkLost(f"reading the reply to {command!r}: {exc}", generation)
+                    raise lost from None
                 match = pattern.fullmatch(line.strip())
                 if match is not None:
                     return match.group("value")
@@ -171,4 +182,5 @@ class VisaLink:
                 unexpected = line
             if unexpected is not None:
                 raise BadReply(f"unexpected reply {unexpected.strip()!r} to {command!r}")
-            raise LinkLost(f"no reply to {command!r} within {self._options.timeout:g} s")
+            timeout = self._options.timeout
+            raise LinkLost(f"no reply to {command!r} within {timeout:g} s", generation)
