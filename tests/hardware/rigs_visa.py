@@ -30,7 +30,7 @@ def visa_rig(tmp_path: Path) -> Iterator[Rig]:
                     {"id": "y", "address": "2", "unit": "um"},
                 ],
                 "signal": {"command": "{axis}SG?", "pattern": "{axis}SG(?P<value>.+)"},
-                "timeout": 0.5,
+                "timeout": 1.5,  # a loaded machine may starve the instrument thread a while
                 "reconnect": {"initial": 0.02, "maximum": 0.1},
             },
         )

@@ -200,7 +200,7 @@ def tcp_stage(sim: Smc100Simulator) -> VisaController:
             "resource": sim.resource,
             "axes": [{"id": "x", "address": "1", "unit": "um"}, {"id": "y", "address": "2",
                       "unit": "um"}],
-            "timeout": 0.5,
+            "timeout": 1.5,  # a loaded machine may starve the instrument thread a while
             "reconnect": {"initial": 0.02, "maximum": 0.1},
         }
     )  # fmt: skip

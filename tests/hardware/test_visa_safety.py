@@ -46,7 +46,7 @@ def hw(sim: Smc100Simulator) -> Iterator[RecordingController]:
                 {"id": "x", "address": "1", "unit": "um"},
                 {"id": "y", "address": "2", "unit": "um"},
             ],
-            "timeout": 0.5,
+            "timeout": 1.5,  # a loaded machine may starve the instrument thread a while
             "reconnect": {"initial": 0.02, "maximum": 0.1},
         }
     )
