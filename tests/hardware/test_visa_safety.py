@@ -136,12 +136,16 @@ async def test_an_instrument_lost_mid_move_fails_the_task_and_is_found_again(
     assert end["type"] == "task_failed"
     assert "controller 'visa' is disconnected" in end["error"]
     assert not hw.connected
-    assert all("disconnected" in (s["fault"] or "") for s in hw.status().values())
+    view = (await client.get("/hardware")).json()
+    assert view["connected"] is False
+    for axis in view["axes"]:
+        assert axis["state"] == "fault" and "controller disconnected" in axis["fault"]
 
     await asyncio.to_thread(sim.restart)
     async with asyncio.timeout(10):  # the reconnector's backoff: nothing to await but it
-        while not hw.connected:
-            await asyncio.sleep(0.01)
+        while not (view := (await client.get("/hardware")).json())["connected"]:
+            await asyncio.sleep(0.02)
+    assert [(a["state"], a["fault"]) for a in view["axes"]] == [("idle", None), ("idle", None)]
     start = hw.position("x")
     assert 0 < start < 9_000.0  # where the power cut left it
     task_id = await submit(client, "axis_movement", axis="x", distance=100.0, speed=5_000.0)
