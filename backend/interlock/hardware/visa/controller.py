@@ -168,11 +168,11 @@ class VisaController:
             return True
         try:
             self._link.open()
-            first = self._options.axes[0]
-            self._ask_number(self._table.position, first)
-        except (LinkLost, BadReply) as exc:
+            with contextlib.suppress(BadReply):  # an answer at all proves the link
+                self._ask_number(self._table.position, self._options.axes[0])
+        except LinkLost as exc:
             self._link.drop()
-            log.debug("controller visa: reconnect failed: %s", exc)
+            log.debug("controller visa: reconnect failed: %s", exc.reason)
             return False
         with self._state:
             self._connected = not self._closed
