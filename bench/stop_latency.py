@@ -18,7 +18,13 @@ Prints p50 / p99 / max, overall and per way, of
 And, without a server, the same first figure for ``move_and_wait`` alone: its cancel flag set
 -> ``stop(x)`` called (``--count`` / 4 moves).
 
+With ``--controller epics`` the same cancels run again on the EPICS plug-in, through a real
+Channel Access round trip to the caproto IOC of ``interlock.hardware.epics_ioc`` in a
+subprocess on loopback (``interlock[epics]``): the stop is a put to the motor record's
+``.STOP``, standstill is its ``.DMOV`` read back. Both figures are printed side by side.
+
 Usage: python bench/stop_latency.py [--count 240] [--speed 2000] [--acceleration 20000]
+       [--controller simulated|epics]
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -46,7 +52,7 @@ from tests.hardware.support import (
 )
 from tests.support.server import LiveServer, run_server
 
-from interlock.hardware import MotionCancelled, SimulatedController, move_and_wait
+from interlock.hardware import Controller, MotionCancelled, SimulatedController, move_and_wait
 
 #: The stop latency the tests asserted before timing moved here.
 TARGET = 0.05
@@ -126,31 +132,7 @@ async def measure(
     return moves
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--count", type=int, default=240, help="cancels in all (>= 200)")
-    parser.add_argument("--speed", type=float, default=2_000.0, help="move speed, um/s")
-    parser.add_argument(
-        "--acceleration",
-        type=float,
-        default=20_000.0,
-        help="stage acceleration, um/s^2 (the simulator's default)",
-    )
-    args = parser.parse_args()
-    hw = RecordingController(SimulatedController(acceleration=args.acceleration))
-    started = time.monotonic()
-    with (
-        tempfile.TemporaryDirectory(prefix="interlock-bench-") as data,
-        run_server(
-            Path(data), services={"controller": hw}, log_level="warning", debug_loop=False
-        ) as server,
-    ):
-        moves = asyncio.run(measure(server, hw, args.count, args.speed))
-    elapsed = time.monotonic() - started
-    print(
-        f"stop latency: {len(moves)} cancels of a moving axis (x at up to {args.speed:g} um/s, "
-        f"{args.acceleration:g} um/s^2), {elapsed:.1f} s"
-    )
+def report(moves: list[CancelledMove]) -> None:
     for label, subset in [("all", moves)] + [(w, [m for m in moves if m.way == w]) for w in WAYS]:
         print(f"{label}:")
         print(row("cancel -> stop issued", [m.stop_latency for m in subset]))
@@ -164,10 +146,91 @@ def main() -> None:
         f"every task ended task_cancelled short of its target: "
         f"{all(m.end['type'] == 'task_cancelled' for m in moves) and not short}"
     )
+
+
+def run(controller: Controller, count: int, speed: float) -> tuple[list[CancelledMove], float]:
+    hw = RecordingController(controller)
+    started = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(prefix="interlock-bench-") as data,
+        run_server(
+            Path(data), services={"controller": hw}, log_level="warning", debug_loop=False
+        ) as server,
+    ):
+        moves = asyncio.run(measure(server, hw, count, speed))
+    return moves, time.monotonic() - started
+
+
+@contextlib.contextmanager
+def epics_controller() -> Iterator[Controller]:
+    """The EPICS plug-in on motor record m1 of a caproto IOC in a subprocess, on loopback."""
+    from tests.support.epics import EpicsIoc  # first: Channel Access on loopback only
+
+    from interlock.hardware import load_controller
+
+    with EpicsIoc() as ioc:
+        controller = load_controller("epics", {"axes": {"x": {"pv": ioc.pv("m1"), "unit": "um"}}})
+        try:
+            yield controller
+        finally:
+            controller.close()
+
+
+def compare(simulated: list[CancelledMove], epics: list[CancelledMove]) -> None:
+    print("side by side (p50 / p99, ms):")
+    figures: list[tuple[str, Callable[[CancelledMove], float]]] = [
+        ("cancel -> stop issued", lambda m: m.stop_latency),
+        ("cancel -> standstill", lambda m: m.rest_latency),
+    ]
+    for label, figure in figures:
+        cells = []
+        for name, moves in (("simulated", simulated), ("epics", epics)):
+            ms = [figure(m) * 1000 for m in moves]
+            cells.append(f"{name} {statistics.median(ms):6.2f} / {percentile(ms, 0.99):6.2f}")
+        print(f"  {label:<24} {'   '.join(cells)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=240, help="cancels in all (>= 200)")
+    parser.add_argument("--speed", type=float, default=2_000.0, help="move speed, um/s")
+    parser.add_argument(
+        "--acceleration",
+        type=float,
+        default=20_000.0,
+        help="stage acceleration, um/s^2 (the simulator's default)",
+    )
+    parser.add_argument(
+        "--controller",
+        choices=("simulated", "epics"),
+        default="simulated",
+        help="epics: also through Channel Access to a caproto IOC (interlock[epics]), "
+        "beside the simulator",
+    )
+    args = parser.parse_args()
+    moves, elapsed = run(
+        SimulatedController(acceleration=args.acceleration), args.count, args.speed
+    )
+    print(
+        f"stop latency: {len(moves)} cancels of a moving axis (x at up to {args.speed:g} um/s, "
+        f"{args.acceleration:g} um/s^2), {elapsed:.1f} s"
+    )
+    report(moves)
     alone = asyncio.run(helper_latencies(max(1, args.count // 4), args.speed, args.acceleration))
     print("move_and_wait alone (no server):")
     print(row("cancel -> stop issued", alone))
     print(within(alone))
+    if args.controller == "epics":
+        with epics_controller() as controller:
+            on_epics, elapsed = run(controller, args.count, args.speed)
+        print(
+            f"\nEPICS: {len(on_epics)} cancels of motor record m1 (x at up to {args.speed:g} "
+            f"um/s) through Channel Access to a caproto IOC on loopback, {elapsed:.1f} s; the "
+            "stop is a put to .STOP, standstill is .DMOV = 1 read back (the IOC halts at once, "
+            "the simulator decelerates)"
+        )
+        report(on_epics)
+        compare(moves, on_epics)
 
 
 if __name__ == "__main__":

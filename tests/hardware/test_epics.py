@@ -1,0 +1,175 @@
+"""The hardware-safety tests of the simulator, on EPICS motor records through a real Channel
+Access round trip: a caproto IOC in a subprocess on loopback (``tests.support.epics``), a real
+server driving ``EpicsController``. Positions, motion and stops are what the IOC reports.
+
+No motion without Yes; cancel -> ``.STOP`` and standstill, each way; shutdown stops every touched
+axis; the IOC killed mid-move fails the task cleanly with every axis in fault, and once it is
+back the controller reconnects and moves again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.epics import EpicsIoc, shared_ioc  # sets Channel Access up for loopback
+
+pytest.importorskip("caproto")
+pytest.importorskip("ophyd")
+
+from interlock.hardware import Controller, load_controller
+from tests.hardware.rigs_epics import epics_options
+from tests.hardware.support import (
+    REASONS,
+    WAYS,
+    RecordingController,
+    Way,
+    answer,
+    cancel_a_move,
+    submit,
+    until_moving,
+    until_terminal,
+)
+from tests.hardware.test_safety import registry_with_test_tasks
+from tests.support.server import LiveServer, run_server
+from tests.support.ws import WS
+
+
+@pytest.fixture(scope="module")
+def ioc() -> EpicsIoc:
+    """The process's IOC, started once (a test that kills it starts it again)."""
+    return shared_ioc()
+
+
+@pytest.fixture
+def hw(ioc: EpicsIoc) -> Iterator[RecordingController]:
+    """A controller connected to the IOC (started again if a test left it dead), recorded."""
+    shared_ioc()
+    controller = load_controller("epics", epics_options(ioc))
+    yield RecordingController(controller)
+    controller.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path, hw: RecordingController) -> Iterator[LiveServer]:
+    with run_server(
+        tmp_path / "data", registry=registry_with_test_tasks(), services={"controller": hw}
+    ) as live:
+        yield live
+
+
+@pytest.fixture
+async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        yield http
+
+
+async def until(what: str, check: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll the hardware (there is no event to await from an IOC's state)."""
+    try:
+        async with asyncio.timeout(within):
+            while not await asyncio.to_thread(check):
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"{what}: not within {within:g} s") from None
+
+
+def away(controller: Controller, axis: str, distance: float = 3_000.0) -> float:
+    """A target ``distance`` from where ``axis`` is, towards the middle of its travel (the
+    IOC is shared, so the axes are wherever the last test left them)."""
+    position = controller.position(axis)
+    return position - distance if position > 0 else position + distance
+
+
+async def test_no_motion_without_yes(
+    server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
+) -> None:
+    before = hw.position("x")
+    task_id = await submit(client, "axis_movement", axis="x", mode="absolute", target=away(hw, "x"))
+    async with await WS.open(server.ws_url, task_id) as ws:
+        await answer(ws, await ws.until("request_confirmation"), False)
+        end = await until_terminal(ws)
+    assert end["type"] == "task_cancelled" and end["reason"] == "declined"
+    assert hw.moves == [] and hw.stops == []
+    assert hw.position("x") == before and not hw.is_moving("x")  # as the IOC reports it
+
+
+@pytest.mark.parametrize("way", WAYS)
+async def test_cancel_stops_the_record_short_of_its_target(
+    server: LiveServer, client: httpx.AsyncClient, hw: RecordingController, way: Way
+) -> None:
+    for _ in range(2):
+        move = await cancel_a_move(server, client, hw, way, target=away(hw, "x"))
+        assert move.stop_issued is not None, "no .STOP after the cancel"
+        assert move.at_rest is not None, "the record never reported DMOV after the stop"
+        end = move.end
+        assert end["type"] == "task_cancelled" and end["reason"] == REASONS[way]
+        assert not hw.is_moving("x") and end["position"] == hw.position("x")
+        low, high = sorted((move.start, move.target))
+        assert low < end["position"] < high
+
+
+async def test_shutdown_stops_every_touched_axis(tmp_path: Path, hw: RecordingController) -> None:
+    targets = {"x": away(hw, "x", 5_000.0), "y": away(hw, "y", 5_000.0)}
+    starts = {axis: hw.position(axis) for axis in targets}
+    with run_server(
+        tmp_path / "data", registry=registry_with_test_tasks(), services={"controller": hw}
+    ) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            task_id = await submit(client, "move_x_and_y", **targets, speed=1_000.0)
+            async with await WS.open(server.ws_url, task_id) as ws:
+                await answer(ws, await ws.until("request_confirmation"), True)
+                await until(
+                    "x and y moving",
+                    lambda: all(hw.position(a) != starts[a] for a in targets),
+                )
+    # The server is gone; the IOC says where the records rest.
+    assert {axis for _, axis in hw.stops} >= {"x", "y"}
+    for axis, target in targets.items():
+        assert not hw.is_moving(axis)
+        low, high = sorted((starts[axis], target))
+        assert low < hw.position(axis) < high
+
+
+async def _hardware(client: httpx.AsyncClient) -> dict[str, Any]:
+    r = await client.get("/hardware")
+    assert r.status_code == 200, r.text
+    view: dict[str, Any] = r.json()
+    return view
+
+
+async def test_ioc_killed_mid_move_fails_the_task_then_reconnects_when_it_is_back(
+    server: LiveServer, client: httpx.AsyncClient, hw: RecordingController, ioc: EpicsIoc
+) -> None:
+    task_id = await submit(
+        client, "axis_movement", axis="x", mode="absolute", target=away(hw, "x"), speed=1_000.0
+    )
+    async with await WS.open(server.ws_url, task_id) as ws:
+        prompt = await ws.until("request_confirmation")
+        await answer(ws, prompt, True)
+        await until_moving(ws, prompt["details"]["from"])
+        ioc.kill()
+        end = await until_terminal(ws)
+    assert end["type"] == "task_failed"
+    assert end["error"].startswith("Axis x: controller 'epics' is disconnected: ")
+    view = await _hardware(client)
+    assert view["connected"] is False
+    for axis in view["axes"]:
+        assert axis["state"] == "fault" and "disconnected" in axis["fault"]
+
+    await asyncio.to_thread(ioc.start)  # a new IOC: its records start at 0
+    async with asyncio.timeout(20):
+        while not (view := await _hardware(client))["connected"]:
+            await asyncio.sleep(0.02)
+    assert {(a["state"], a["fault"], a["position"]) for a in view["axes"]} == {("idle", None, 0.0)}
+    task_id = await submit(client, "axis_movement", axis="x", mode="relative", distance=250.0)
+    async with await WS.open(server.ws_url, task_id) as ws:
+        await answer(ws, await ws.until("request_confirmation"), True)
+        end = await until_terminal(ws)
+    assert end["type"] == "task_completed" and end["result"]["position"] == 250.0
+    assert hw.position("x") == 250.0
