@@ -109,7 +109,7 @@ bench: install-test
 	$(PY) bench/latency.py
 	$(PY) bench/ping_flood.py
 	$(PY) bench/message_flood.py
-	$(PY) bench/stop_latency.py
+	$(PY) bench/stop_latency.py --controller epics
 	$(PY) bench/scale.py
 
 clean:

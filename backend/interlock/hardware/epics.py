@@ -148,6 +148,17 @@ class _Link:
     def connected(self) -> bool:
         return all(signal.connected for signal in self.signals())
 
+    def unreachable(self) -> list[str]:
+        """``axis (PV)`` for each record (and the detector) with a channel not connected."""
+        missing = [
+            f"{axis} ({motor.prefix})"
+            for axis, motor in self.motors.items()
+            if not all(getattr(motor, name).connected for name in motor.component_names)
+        ]
+        if self.signal is not None and not self.signal.connected:
+            missing.append(f"signal ({self.signal.pvname})")
+        return missing
+
     def destroy(self) -> None:
         self._watching = False
         for motor in self.motors.values():
@@ -200,6 +211,17 @@ class EpicsController:
         try:
             link.wait(self._timeout, lambda: self._closed)
             axes = {axis: self._read_axis(link, axis) for axis in self._axes}
+        except TimeoutError as exc:
+            missing = link.unreachable()
+            link.destroy()
+            if not missing:
+                raise ControllerDisconnected(self.name, _reason(exc)) from exc
+            raise ControllerDisconnected(
+                self.name,
+                f"no Channel Access connection within {self._timeout:g} s to "
+                f"{', '.join(missing)}; is the IOC running, and do EPICS_CA_ADDR_LIST / "
+                "EPICS_CA_AUTO_ADDR_LIST reach it?",
+            ) from exc
         except Exception as exc:
             link.destroy()
             if isinstance(exc, HardwareError):
