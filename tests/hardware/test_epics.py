@@ -22,7 +22,16 @@ from tests.support.epics import EpicsIoc, shared_ioc  # sets Channel Access up f
 pytest.importorskip("caproto")
 pytest.importorskip("ophyd")
 
-from interlock.hardware import Controller, load_controller
+from interlock.hardware import (
+    AxisBusyError,
+    Controller,
+    ControllerDisconnected,
+    InvalidControllerOptions,
+    MotionLimitError,
+    load_controller,
+    options_schema,
+    parse_options,
+)
 from tests.hardware.rigs_epics import epics_options
 from tests.hardware.support import (
     REASONS,
@@ -173,3 +182,60 @@ async def test_ioc_killed_mid_move_fails_the_task_then_reconnects_when_it_is_bac
         end = await until_terminal(ws)
     assert end["type"] == "task_completed" and end["result"]["position"] == 250.0
     assert hw.position("x") == 250.0
+
+
+def test_axes_come_from_the_options_and_the_records_limits(hw: RecordingController) -> None:
+    axes = {axis.id: axis for axis in hw.axes()}
+    assert list(axes) == ["x", "y"]
+    assert (axes["x"].unit, axes["x"].min, axes["x"].max) == ("um", -10_000.0, 10_000.0)
+    assert axes["x"].name.endswith(":m1")  # no name configured: the PV
+    assert 0.0 <= hw.read_signal() <= 1.0  # the IOC's detector
+
+
+def test_max_speed_and_a_moving_record_are_refused_before_any_put(
+    hw: RecordingController,
+) -> None:
+    controller = hw.inner
+    before = controller.position("x")
+    with pytest.raises(MotionLimitError, match="max_speed 10000 configured for axis x"):
+        controller.move_relative("x", 10.0, 20_000.0)
+    with pytest.raises(ValueError, match="positive speed"):
+        controller.move_relative("x", 10.0, 0.0)
+    assert controller.position("x") == before and not controller.is_moving("x")
+    controller.move_absolute("x", away(controller, "x"), 500.0)
+    try:
+        with pytest.raises(AxisBusyError):
+            controller.move_relative("x", 10.0, 500.0)
+    finally:
+        controller.stop("x")
+
+
+def test_bad_options_are_field_errors() -> None:
+    with pytest.raises(InvalidControllerOptions) as caught:
+        parse_options("epics", {"axes": {"x": {"unit": "um", "max_speed": 0}}, "timeout": -1})
+    message = str(caught.value)
+    for line in ("axes.x.pv: Field required", "axes.x.max_speed: Input should be greater than 0"):
+        assert line in message
+    assert "timeout: Input should be greater than 0" in message
+    with pytest.raises(InvalidControllerOptions, match="axes: Dictionary should have at least 1"):
+        parse_options("epics", {"axes": {}})
+    parsed = parse_options("epics", {"axes": {"x": {"pv": "IOC:m1", "unit": "um"}}, "site": 7})
+    assert parsed.model_dump()["site"] == 7  # other keys are allowed
+    schema = options_schema("epics")
+    assert "description" in schema["$defs"]["EpicsAxisOptions"]["properties"]["pv"]
+
+
+def test_an_unreachable_record_is_a_clear_connect_error(ioc: EpicsIoc) -> None:
+    options = epics_options(ioc)
+    options["axes"] = {
+        "x": {"pv": ioc.pv("m1"), "unit": "um"},
+        "q": {"pv": "NO:SUCH", "unit": "um"},
+    }
+    options["timeout"] = 0.3
+    with pytest.raises(ControllerDisconnected) as caught:
+        load_controller("epics", options)
+    assert str(caught.value) == (
+        "controller 'epics' is disconnected: no Channel Access connection within 0.3 s to "
+        "q (NO:SUCH); is the IOC running, and do EPICS_CA_ADDR_LIST / EPICS_CA_AUTO_ADDR_LIST "
+        "reach it?"
+    )
