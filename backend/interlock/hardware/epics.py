@@ -235,6 +235,8 @@ class EpicsController:
             self._connected = True
         if old is not None:
             old.destroy()
+        if not link.connected:  # lost again while the limits were read: no callback came
+            self._lost("Channel Access connection lost while connecting")
 
     def _read_axis(self, link: _Link, axis: str) -> Axis:
         configured, motor = self._axes[axis], link.motors[axis]
