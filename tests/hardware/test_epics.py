@@ -1,10 +1,13 @@
-"""The hardware-safety tests of the simulator, on EPICS motor records through a real Channel
-Access round trip: a caproto IOC in a subprocess on loopback (``tests.support.epics``), a real
-server driving ``EpicsController``. Positions, motion and stops are what the IOC reports.
+"""The EPICS plug-in on motor records through a real Channel Access round trip: a caproto IOC
+in a subprocess on loopback (``tests.support.epics``), and a real server driving
+``EpicsController``. Positions, motion and stops are what the IOC reports.
 
-No motion without Yes; cancel -> ``.STOP`` and standstill, each way; shutdown stops every touched
-axis; the IOC killed mid-move fails the task cleanly with every axis in fault, and once it is
-back the controller reconnects and moves again.
+The shared suites run on this IOC too (``rigs_epics.py``): ``test_contract.py`` (axes, limits,
+moves, stops, link loss, reconnect) and ``test_contract_server.py`` (no motion without Yes, a
+cancel stops, shutdown, the IOC killed mid-move fails the task, its restart is found). Here:
+a cancel each way -> ``.STOP`` and standstill; shutdown stops two axes moving at once; what
+the plug-in checks itself (limits from the records, ``max_speed``, a moving record, options,
+an unreachable record).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -41,8 +43,6 @@ from tests.hardware.support import (
     answer,
     cancel_a_move,
     submit,
-    until_moving,
-    until_terminal,
 )
 from tests.hardware.test_safety import registry_with_test_tasks
 from tests.support.server import LiveServer, run_server
@@ -95,19 +95,6 @@ def away(controller: Controller, axis: str, distance: float = 3_000.0) -> float:
     return position - distance if position > 0 else position + distance
 
 
-async def test_no_motion_without_yes(
-    server: LiveServer, client: httpx.AsyncClient, hw: RecordingController
-) -> None:
-    before = hw.position("x")
-    task_id = await submit(client, "axis_movement", axis="x", mode="absolute", target=away(hw, "x"))
-    async with await WS.open(server.ws_url, task_id) as ws:
-        await answer(ws, await ws.until("request_confirmation"), False)
-        end = await until_terminal(ws)
-    assert end["type"] == "task_cancelled" and end["reason"] == "declined"
-    assert hw.moves == [] and hw.stops == []
-    assert hw.position("x") == before and not hw.is_moving("x")  # as the IOC reports it
-
-
 @pytest.mark.parametrize("way", WAYS)
 async def test_cancel_stops_the_record_short_of_its_target(
     server: LiveServer, client: httpx.AsyncClient, hw: RecordingController, way: Way
@@ -143,45 +130,6 @@ async def test_shutdown_stops_every_touched_axis(tmp_path: Path, hw: RecordingCo
         assert not hw.is_moving(axis)
         low, high = sorted((starts[axis], target))
         assert low < hw.position(axis) < high
-
-
-async def _hardware(client: httpx.AsyncClient) -> dict[str, Any]:
-    r = await client.get("/hardware")
-    assert r.status_code == 200, r.text
-    view: dict[str, Any] = r.json()
-    return view
-
-
-async def test_ioc_killed_mid_move_fails_the_task_then_reconnects_when_it_is_back(
-    server: LiveServer, client: httpx.AsyncClient, hw: RecordingController, ioc: EpicsIoc
-) -> None:
-    task_id = await submit(
-        client, "axis_movement", axis="x", mode="absolute", target=away(hw, "x"), speed=1_000.0
-    )
-    async with await WS.open(server.ws_url, task_id) as ws:
-        prompt = await ws.until("request_confirmation")
-        await answer(ws, prompt, True)
-        await until_moving(ws, prompt["details"]["from"])
-        ioc.kill()
-        end = await until_terminal(ws)
-    assert end["type"] == "task_failed"
-    assert end["error"].startswith("Axis x: controller 'epics' is disconnected: ")
-    view = await _hardware(client)
-    assert view["connected"] is False
-    for axis in view["axes"]:
-        assert axis["state"] == "fault" and "disconnected" in axis["fault"]
-
-    await asyncio.to_thread(ioc.start)  # a new IOC: its records start at 0
-    async with asyncio.timeout(20):
-        while not (view := await _hardware(client))["connected"]:
-            await asyncio.sleep(0.02)
-    assert {(a["state"], a["fault"], a["position"]) for a in view["axes"]} == {("idle", None, 0.0)}
-    task_id = await submit(client, "axis_movement", axis="x", mode="relative", distance=250.0)
-    async with await WS.open(server.ws_url, task_id) as ws:
-        await answer(ws, await ws.until("request_confirmation"), True)
-        end = await until_terminal(ws)
-    assert end["type"] == "task_completed" and end["result"]["position"] == 250.0
-    assert hw.position("x") == 250.0
 
 
 def test_axes_come_from_the_options_and_the_records_limits(hw: RecordingController) -> None:
