@@ -1,7 +1,8 @@
 """Command line: run the server, and manage its users and API tokens.
 
 ``interlock serve [--host H] [--port P] [--data-dir DIR] [...]``; ``interlock users …`` and
-``interlock tokens …`` manage who may use it.
+``interlock tokens …`` manage who may use it; ``interlock tasks|answer|watch|logs|attach``
+are the client commands (``interlock.terminal``).
 
 Every setting is a flag of ``serve`` (``interlock serve --help`` lists them); see
 ``interlock.flags`` for how they are generated from ``Settings``, and ``interlock.admin``
@@ -18,6 +19,7 @@ from .admin import run as run_admin
 from .controller_cli import add_controller_commands
 from .flags import add_settings_flags, settings_from
 from .server import serve
+from .terminal import add_client_commands, run_client_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.set_defaults(parser=serve_parser)
     add_admin_commands(sub)
     add_controller_commands(sub)
+    add_client_commands(sub)
     return parser
 
 
@@ -44,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         serve(settings_from(args, args.parser))
     elif getattr(args, "handler", None) is not None:
         raise SystemExit(args.handler(args))
+    elif getattr(args, "client_command", None) is not None:
+        raise SystemExit(run_client_command(args))
     else:
         raise SystemExit(run_admin(args))
 

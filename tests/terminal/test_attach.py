@@ -1,0 +1,128 @@
+"""interlock attach in a real terminal (tmux): the stream, a form, a retry, a hazard."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.server import LiveServer
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+DEADLINE = 20.0
+
+
+class Pane:
+    """A tmux session of its own (own server socket) running one command."""
+
+    def __init__(self, command: str) -> None:
+        self.socket = f"interlock-attach-{uuid.uuid4().hex[:8]}"
+        self.tmux("new-session", "-d", "-x", "120", "-y", "40", command)
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True
+        ).stdout
+
+    def text(self) -> str:
+        return self.tmux("capture-pane", "-p", "-S", "-200")
+
+    def wait_for(self, text: str, after: int = 0) -> str:
+        """Poll the screen until ``text`` shows (at least ``after`` + 1 times)."""
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end:
+            screen = self.text()
+            if screen.count(text) > after:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never showed:\n{self.text()}")
+
+    def type(self, *keys: str) -> None:
+        self.tmux("send-keys", *keys)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def attach(server: LiveServer) -> Iterator[object]:
+    panes: list[Pane] = []
+
+    def run(task_id: str) -> Pane:
+        command = shlex.join(
+            [sys.executable, "-m", "interlock", "attach", task_id, "--url", server.url]
+        )
+        pane = Pane(f'{command}; echo "exit status $?"; sleep 60')
+        panes.append(pane)
+        return pane
+
+    yield run
+    for pane in panes:
+        pane.close()
+
+
+def start(server: LiveServer, task_type: str, **params: object) -> str:
+    r = httpx.post(f"{server.url}/tasks", json={"task_type": task_type, "parameters": params})
+    assert r.status_code == 202, r.text
+    task_id: str = r.json()["task_id"]
+    return task_id
+
+
+def test_attach_answers_a_form_and_confirmations(server: LiveServer, attach: object) -> None:
+    task_id = start(server, "interactive_demo", stream_count=2, delay=0)
+    pane = attach(task_id)  # type: ignore[operator]
+    screen = pane.wait_for("subject (Subject of the email):")
+    assert "Processing email step 2/2..." in screen
+    assert "40%" in screen  # the progress toolbar
+    pane.type("Run 7", "Enter")
+    pane.wait_for("body (Body of the email):")
+    pane.type("Done.", "Enter")
+    pane.wait_for("to_address (Recipient email address):")
+    pane.type("nobody", "Enter")
+    pane.wait_for("to_address: value is not a valid email address")
+    pane.wait_for("to_address (Recipient email address):", after=1)
+    pane.type("C-u", "lab@example.com", "Enter")
+    screen = pane.wait_for("Yes or No? [Y/n]")
+    assert "Retry?" in screen
+    pane.type("y", "Enter")
+    pane.wait_for("Yes or No? [Y/n]", after=1)
+    assert "Send e-mail to lab@example.com?" in pane.text()
+    pane.type("Enter")  # not a hazard: Enter is Yes, as in the console
+    screen = pane.wait_for("exit status 0")
+    assert 'completed: {"sent": true, "attempts": 2}' in screen
+    task = httpx.get(f"{server.url}/tasks/{task_id}").json()
+    assert task["status"] == "completed"
+
+
+def test_a_hazard_prompt_warns_and_defaults_to_no(server: LiveServer, attach: object) -> None:
+    task_id = start(server, "confirm_once", kind="hazard", prompt="Move x by 5 um?")
+    pane = attach(task_id)  # type: ignore[operator]
+    screen = pane.wait_for("[y/N]")
+    assert "⚠ Hazard: hardware will move" in screen
+    assert "Move x by 5 um?" in screen
+    assert "axis: x" in screen  # the details
+    pane.type("Enter")  # Enter alone: the default, No
+    screen = pane.wait_for("exit status 0")
+    assert "answered No" in screen
+    requests = httpx.get(f"{server.url}/tasks/{task_id}/requests").json()
+    assert [r["answer"] for r in requests] == [False]
+    assert httpx.get(f"{server.url}/tasks/{task_id}").json()["result"] == {"answer": False}
+
+
+def test_attach_exits_with_the_tasks_status(server: LiveServer, attach: object) -> None:
+    task_id = start(server, "block")
+    pane = attach(task_id)  # type: ignore[operator]
+    pane.wait_for("blocking")
+    pane.wait_for("interlock>")
+    pane.type("cancel", "Enter")
+    pane.wait_for("Cancel the task? [y/N]")
+    pane.type("y", "Enter")
+    screen = pane.wait_for("exit status 3")
+    assert "cancelled" in screen
