@@ -12,7 +12,7 @@ from .. import protocol as p
 from ..api.views import CancelledTask, TaskTypeView, TaskView
 from ..states import TaskStatus
 from .errors import ConnectionLost
-from .events import parse_event
+from .events import is_terminal, parse_event
 from .rest import Rest, auth_headers
 from .session import Session
 
@@ -127,22 +127,22 @@ class AsyncClient:
         """The whole session log after ``after_seq``, in order: pages of
         ``GET /tasks/{id}/messages``; with ``follow``, then the live messages until the
         task ends. A server without that route gives what its replay window still holds."""
-        last = after_seq
+        last, ended = after_seq, False
         pages = self._pages(task_id, after_seq)
         first = await anext(pages, None)
         if first is None:  # no log route: the WebSocket replay, as far back as it goes
             async for event in self._replay(task_id, after_seq):
-                last = event.seq
+                last, ended = event.seq, is_terminal(event)
                 yield event
         else:
             for event in first:
-                last = event.seq
+                last, ended = event.seq, is_terminal(event)
                 yield event
             async for page in pages:
                 for event in page:
-                    last = event.seq
+                    last, ended = event.seq, is_terminal(event)
                     yield event
-        if follow:
+        if follow and not ended:
             async for event in Session(self, task_id).events(since=last):
                 yield event
 
