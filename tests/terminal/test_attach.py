@@ -126,3 +126,23 @@ def test_attach_exits_with_the_tasks_status(server: LiveServer, attach: object) 
     pane.type("y", "Enter")
     screen = pane.wait_for("exit status 3")
     assert "cancelled" in screen
+
+
+def test_attach_asks_only_the_open_prompt(server: LiveServer, attach: object) -> None:
+    """Prompts answered before it attached are history, not questions."""
+    from interlock.client import Client, RequestConfirmation, RequestUserInput
+
+    with Client(server.url) as client:
+        session = client.start("interactive_demo", stream_count=0, fail_attempts=1)
+        for event in session.events():
+            if isinstance(event, RequestUserInput):
+                event.respond(subject="s", body="b", to_address="lab@example.com")
+            elif isinstance(event, RequestConfirmation):
+                break  # the retry prompt is open
+    pane = attach(session.id)  # type: ignore[operator]
+    screen = pane.wait_for("Yes or No? [Y/n]")
+    assert "Retry?" in screen
+    assert "subject (" not in screen  # the answered form is not asked again
+    pane.type("n", "Enter")
+    screen = pane.wait_for("exit status 1")  # no retry: the task failed
+    assert "failed: Simulated sending failure" in screen

@@ -69,7 +69,9 @@ class Session:
         terminal one (``task_completed``/``_failed``/``_cancelled``/``_interrupted``).
 
         Requests come with ``respond()``. A dropped connection is reopened with ``since``;
-        ``ConnectionLost`` when that fails for ``reconnect_timeout`` seconds."""
+        ``ConnectionLost`` when that fails for ``reconnect_timeout`` seconds. A ``since`` at
+        or past an ended task's last message has nothing left to give: it waits for good
+        (``wait()`` and ``AsyncClient.log`` know where the end is)."""
         last = since
         outage: float | None = None
         backoff = FIRST_BACKOFF

@@ -42,8 +42,11 @@ CHANGED = _Changed()
 class Operator:
     """The state of one attached terminal and the prompt it shows."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, seen_seq: int = 0, open_id: str | None = None) -> None:
         self.session = session
+        # The replay re-sends requests answered long ago: ask only the open one and new ones.
+        self.seen_seq = seen_seq
+        self.open_id = open_id
         self.progress = 0.0
         self.note = ""
         self.status = "connecting"
@@ -83,13 +86,16 @@ class Operator:
     async def read(self) -> None:
         async for event in self.session.events():
             self.show(event)
+            if isinstance(event, p.Progress | p.Status) and self.prompt.app.is_running:
+                self.prompt.app.invalidate()  # redraw the toolbar now, not at its next tick
             if isinstance(event, p.Progress):
                 self.progress, self.note = event.progress, _note(event)
             elif isinstance(event, p.Status):
                 self.status = event.status.value
             elif isinstance(event, RequestConfirmation | RequestUserInput):
-                self.request = event
-                self.changed()
+                if event.seq > self.seen_seq or event.request_id == self.open_id:
+                    self.request = event
+                    self.changed()
             elif isinstance(event, p.RequestResolved):
                 if self.request is not None and self.request.request_id == event.request_id:
                     self.request = None
@@ -245,7 +251,12 @@ _required = _Required()
 
 
 async def attach(client: AsyncClient, args: argparse.Namespace, console: Console) -> int:
-    await client.get(args.task_id)  # NotFound / AuthenticationFailed before the screen
-    operator = Operator(client.session(args.task_id))
+    task = await client.get(args.task_id)  # NotFound / AuthenticationFailed before the screen
+    pending = task.pending_request
+    operator = Operator(
+        client.session(args.task_id),
+        seen_seq=task.last_seq,
+        open_id=pending.request_id if pending is not None else None,
+    )
     with patch_stdout(raw=True):
         return await operator.run()
