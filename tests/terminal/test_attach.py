@@ -1,54 +1,19 @@
-"""interlock attach in a real terminal (tmux): the stream, a form, a retry, a hazard."""
+"""interlock attach and watch in a real terminal (tmux): stream, progress, form, hazard."""
 
 from __future__ import annotations
 
 import shlex
 import shutil
-import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.support.server import LiveServer
+from tests.support.tmux import Pane
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-DEADLINE = 20.0
-
-
-class Pane:
-    """A tmux session of its own (own server socket) running one command."""
-
-    def __init__(self, command: str) -> None:
-        self.socket = f"interlock-attach-{uuid.uuid4().hex[:8]}"
-        self.tmux("new-session", "-d", "-x", "120", "-y", "40", command)
-
-    def tmux(self, *args: str) -> str:
-        return subprocess.run(
-            ["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True
-        ).stdout
-
-    def text(self) -> str:
-        return self.tmux("capture-pane", "-p", "-S", "-200")
-
-    def wait_for(self, text: str, after: int = 0) -> str:
-        """Poll the screen until ``text`` shows (at least ``after`` + 1 times)."""
-        end = time.monotonic() + DEADLINE
-        while time.monotonic() < end:
-            screen = self.text()
-            if screen.count(text) > after:
-                return screen
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} never showed:\n{self.text()}")
-
-    def type(self, *keys: str) -> None:
-        self.tmux("send-keys", *keys)
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
 @pytest.fixture
@@ -146,3 +111,19 @@ def test_attach_asks_only_the_open_prompt(server: LiveServer, attach: object) ->
     pane.type("n", "Enter")
     screen = pane.wait_for("exit status 1")  # no retry: the task failed
     assert "failed: Simulated sending failure" in screen
+
+
+def test_watch_shows_a_live_progress_bar(server: LiveServer) -> None:
+    task_id = start(server, "interactive_demo", stream_count=2, delay=0)
+    command = shlex.join([sys.executable, "-m", "interlock", "watch", task_id])
+    pane = Pane(f'INTERLOCK_URL={server.url} {command}; echo "exit status $?"; sleep 60')
+    try:
+        screen = pane.wait_for("40%")  # the bar, redrawn in place at the form
+        assert "━" in screen
+        assert f"interlock answer {task_id} --field subject=…" in screen
+        r = httpx.delete(f"{server.url}/tasks/{task_id}")
+        assert r.status_code == 200, r.text
+        screen = pane.wait_for("exit status 3")
+        assert screen.count("40%") == 1  # one bar, not a line per update
+    finally:
+        pane.close()
