@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -143,21 +144,23 @@ class AsyncClient:
                     last, ended = event.seq, is_terminal(event)
                     yield event
         if follow and not ended:
-            async for event in Session(self, task_id).events(since=last):
-                yield event
+            async with aclosing(Session(self, task_id).events(since=last)) as live:
+                async for event in live:
+                    yield event
 
     async def log_between(
         self, task_id: str, after_seq: int, before_seq: int
-    ) -> AsyncIterator[p.SessionMessage]:
+    ) -> AsyncGenerator[p.SessionMessage]:
         """The log's messages with ``after_seq < seq < before_seq`` (none when the server
         has no log route)."""
-        async for page in self._pages(task_id, after_seq):
-            for event in page:
-                if event.seq >= before_seq:
-                    return
-                yield event
+        async with aclosing(self._pages(task_id, after_seq)) as pages:
+            async for page in pages:
+                for event in page:
+                    if event.seq >= before_seq:
+                        return
+                    yield event
 
-    async def _pages(self, task_id: str, after_seq: int) -> AsyncIterator[list[p.SessionMessage]]:
+    async def _pages(self, task_id: str, after_seq: int) -> AsyncGenerator[list[p.SessionMessage]]:
         """Pages of ``GET /tasks/{id}/messages`` (at least one, maybe empty); nothing at all
         when the server has no such route."""
         after = after_seq

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -83,14 +84,15 @@ class Session:
                 outage, backoff = await self._pause(loop, outage, backoff, exc)
                 continue
             try:
-                async for event in self._read(ws, last):
-                    outage, backoff = None, FIRST_BACKOFF  # it is flowing again
-                    last = event.seq
-                    if is_terminal(event):
-                        self._terminal = event  # before the yield: the caller may stop here
+                async with aclosing(self._read(ws, last)) as events:
+                    async for event in events:
+                        outage, backoff = None, FIRST_BACKOFF  # it is flowing again
+                        last = event.seq
+                        if is_terminal(event):
+                            self._terminal = event  # before the yield: the caller may stop
+                            yield event
+                            return
                         yield event
-                        return
-                    yield event
             except _Dropped as exc:
                 outage, backoff = await self._pause(loop, outage, backoff, exc)
             finally:
@@ -129,7 +131,7 @@ class Session:
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             raise _Dropped(repr(exc)) from exc
 
-    async def _read(self, ws: ClientConnection, last: int) -> AsyncIterator[p.SessionMessage]:
+    async def _read(self, ws: ClientConnection, last: int) -> AsyncGenerator[p.SessionMessage]:
         """The messages of one connection after ``last``, gaps filled from the log."""
         try:
             async for raw in ws:
@@ -140,9 +142,10 @@ class Session:
                 if seq <= last:
                     continue  # already yielded before a reconnect
                 if seq > last + 1:
-                    async for missed in self.client.log_between(self.task_id, last, seq):
-                        last = missed.seq
-                        yield missed
+                    async with aclosing(self.client.log_between(self.task_id, last, seq)) as log:
+                        async for missed in log:
+                            last = missed.seq
+                            yield missed
                 event = parse_event(data, self._respond)
                 last = seq
                 yield event
@@ -186,9 +189,10 @@ class Session:
         if self._terminal is None:
             record = await self.client.get(self.task_id)
             since = record.last_seq - 1 if record.status.is_terminal else record.last_seq
-            async for event in self.events(since=max(since, 0)):
-                if is_terminal(event):
-                    break
+            async with aclosing(self.events(since=max(since, 0))) as events:
+                async for event in events:
+                    if is_terminal(event):
+                        break
         assert self._terminal is not None
         return outcome(self.task_id, self._terminal)
 

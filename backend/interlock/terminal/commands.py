@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 from rich.console import Console
@@ -186,21 +187,23 @@ async def follow(client: AsyncClient, task_id: str, since: int, console: Console
         console=console,
     )
     bar = progress.add_task(task_id[:8], total=100, note="")
-    with progress:
-        async for event in client.session(task_id).events(since=since):
-            if isinstance(event, p.Progress):
-                note = " ".join(part for part in (event.stage, event.message) if part)
-                progress.update(bar, completed=event.progress, note=note)
-                continue
-            if isinstance(event, p.RequestConfirmation | p.RequestUserInput):
+    events = client.session(task_id).events(since=since)
+    async with aclosing(events):
+        with progress:
+            async for event in events:
+                if isinstance(event, p.Progress):
+                    note = " ".join(part for part in (event.stage, event.message) if part)
+                    progress.update(bar, completed=event.progress, note=note)
+                    continue
+                if isinstance(event, p.RequestConfirmation | p.RequestUserInput):
+                    console.print(escape(describe(event)))
+                    console.print(f"  answer with: interlock answer {task_id} {_how(event)}")
+                    continue
                 console.print(escape(describe(event)))
-                console.print(f"  answer with: interlock answer {task_id} {_how(event)}")
-                continue
-            console.print(escape(describe(event)))
-            if isinstance(event, p.TaskCompleted):
-                progress.update(bar, completed=100)
-            if isinstance(event, p.TERMINAL_MODELS):
-                return exit_code(event)
+                if isinstance(event, p.TaskCompleted):
+                    progress.update(bar, completed=100)
+                if isinstance(event, p.TERMINAL_MODELS):
+                    return exit_code(event)
     return FAILED  # not reached: events() ends with the terminal message
 
 
