@@ -28,6 +28,7 @@ from interlock.client import (
     ValidationFailed,
 )
 from tests.support.auth import seed
+from tests.support.older_server import drop_log_route
 from tests.support.proxy import Proxy
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry, open_gate
@@ -220,9 +221,7 @@ async def test_the_log_falls_back_to_the_replay_without_the_log_route(
 ) -> None:
     """A server without ``GET /tasks/{id}/messages`` (older, or this branch): the log is
     what the WebSocket replay holds."""
-    server.app.router.routes[:] = [
-        r for r in server.app.router.routes if getattr(r, "path", "") != "/tasks/{task_id}/messages"
-    ]
+    drop_log_route(server)
     async with AsyncClient(server.url) as client:
         session = await client.start("chatty", count=5)
         result = await session.wait()

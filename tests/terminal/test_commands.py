@@ -13,6 +13,7 @@ import pytest
 from interlock.auth import Role
 from interlock.cli import main
 from tests.support.auth import seed
+from tests.support.older_server import drop_log_route
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
 
@@ -142,9 +143,7 @@ def test_logs_without_the_log_route_replay_the_websocket(
     server: LiveServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An older server has no GET /tasks/{id}/messages: the replay window is the log."""
-    server.app.router.routes[:] = [
-        r for r in server.app.router.routes if getattr(r, "path", "") != "/tasks/{task_id}/messages"
-    ]
+    drop_log_route(server)
     url = ("--url", server.url)
     code, _, _ = interlock(capsys, "tasks", "start", "chatty", "count=3", "--watch", *url)
     assert code == 0
