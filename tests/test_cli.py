@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import pytest
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from interlock.cli import build_parser
@@ -30,6 +31,10 @@ LIST_EXAMPLES = {"allowed_origins": "http://a.example, https://b.example:8443"}
 #: of that name under tmp_path).
 VALUE_EXAMPLES: dict[str, tuple[str, Any]] = {
     "controller_options": ('{"seed": 3}', '{"seed": 3}'),
+    "public_url": ("https://lab.example.org/", "https://lab.example.org"),
+    "webhook_url": ("http://hooks.example/in", "http://hooks.example/in"),
+    "webhook_secret": ("s3cret", SecretStr("s3cret")),
+    "notify_urls": ("ntfy://lab-alerts", "ntfy://lab-alerts"),
 }
 
 

@@ -28,7 +28,7 @@ ops = st.lists(
 
 async def play(steps: list[str], since_values: list[int]) -> None:
     store = MemoryStore()
-    journal = Journal(store, lambda session, seq, _data: session.published(seq))
+    journal = Journal(store, lambda session, seq, _type, _data: session.published(seq))
     journal.start()
     record = TaskRecord("s", "t", {}, TaskStatus.PENDING, datetime.now(UTC))
     session = Session(record, journal, SIZE)

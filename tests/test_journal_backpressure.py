@@ -104,7 +104,7 @@ def delivered() -> Delivered:
 
 @pytest.fixture
 async def journal(store: GatedStore, delivered: Delivered) -> AsyncIterator[Journal]:
-    journal = Journal(store, lambda session, seq, _data: delivered.append((session.id, seq)))
+    journal = Journal(store, lambda session, seq, _type, _data: delivered.append((session.id, seq)))
     journal.start()
     yield journal
     store.open_gate()
@@ -149,7 +149,7 @@ async def test_a_producer_waits_above_high_water_while_the_store_is_slow(
 
 async def test_no_batch_is_bigger_than_the_mark_however_far_behind_the_store() -> None:
     store = SlowStore(lag=100)
-    journal = Journal(store, lambda session, seq, data: None)
+    journal = Journal(store, lambda session, seq, type_, data: None)
     journal.start()
     try:
         producer = Producer(journal, "fast")

@@ -7,8 +7,9 @@ import gc
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from fastapi.responses import JSONResponse
 from . import __version__
 from .abuse import ClientCap
 from .api import auth as auth_api
-from .api import docs, hardware, health, logs, move, poc, tasks, uploads, ws
+from .api import docs, hardware, health, logs, metrics, move, poc, tasks, uploads, ws
 from .auth.registry import ConnectionRegistry
 from .auth.service import AuthService, with_auth
 from .auth.store import AuthStore
@@ -32,7 +33,10 @@ from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .forms import error_message
 from .hardware import ControllerDisconnected
+from .logs import LogContext
 from .manager import SessionManager
+from .metrics import Metrics
+from .notify import Notifier
 from .presence import PresenceBoard
 from .settings import Settings
 from .site_guard import protect
@@ -44,6 +48,7 @@ from .tasks.registry import load_task_modules
 from .uploads import UploadStore, UploadSweeper
 from .uploads.fields import SERVICE as UPLOADS
 from .warmup import warm_up_once
+from .webhooks import WebhookSender
 
 log = logging.getLogger("interlock")
 
@@ -64,6 +69,32 @@ async def _bounded(stopping: Coroutine[Any, Any, None], seconds: float) -> None:
             await stopping
     except TimeoutError:
         log.error("graceful shutdown did not finish within %.1f s; going on without it", seconds)
+
+
+@dataclass
+class _Outbound:
+    """Who is told of the tasks' lives outside the server: people, a webhook receiver."""
+
+    notifier: Notifier | None
+    webhooks: WebhookSender | None
+
+    @classmethod
+    def install(cls, settings: Settings, manager: SessionManager) -> _Outbound:
+        outbound = cls(Notifier.from_settings(settings), WebhookSender.from_settings(settings))
+        for watcher in (outbound.notifier, outbound.webhooks):
+            if watcher is not None:
+                watcher.install(manager.lifecycle)
+        return outbound
+
+    def start(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.start()
+
+    async def aclose(self, time_left: Callable[[], float]) -> None:
+        if self.notifier is not None:
+            await self.notifier.aclose(time_left())
+        if self.webhooks is not None:
+            await self.webhooks.aclose(time_left())
 
 
 def create_app(
@@ -105,11 +136,15 @@ def create_app(
     connections = ConnectionRegistry()
     presence = PresenceBoard(manager.watchers)
     auth = AuthService.from_settings(settings, connections, auth_store) if settings.auth else None
+    # Watchers of the tasks' lives: figures for /metrics, notifications, webhook events.
+    collected = Metrics(manager, connections)
+    outbound = _Outbound.install(settings, manager)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
         try:
+            outbound.start()  # before recovery: its events (interrupted tasks) go out too
             await manager.start()
             sweeper.start()
             # Everything built so far lives as long as the server. Freezing it keeps full
@@ -128,6 +163,8 @@ def create_app(
                     await manager.abort()
                 finally:
                     await supervisor.shutdown()
+                    # What the tasks' ends said, for as long as the shutdown deadline allows.
+                    await outbound.aclose(lambda: _time_left(app, settings))
         finally:
             await store.close()
 
@@ -156,8 +193,11 @@ def create_app(
     app.state.supervisor = supervisor
     app.state.uploads = services[UPLOADS]
     app.state.upload_sweeper = sweeper
+    app.state.metrics = collected
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     protect(app, settings)  # Host, Origin, CORS and security headers: before everything else
+    if settings.log_format == "json":
+        app.add_middleware(LogContext)  # log lines of a session's requests name it
 
     @app.exception_handler(CapacityExceeded)
     async def _capacity(_request: Request, exc: CapacityExceeded) -> JSONResponse:
@@ -200,6 +240,7 @@ def create_app(
         hardware.router,
         move.router,
         ws.router,
+        metrics.router,
     ):
         app.include_router(router)
     app.include_router(uploads.router)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -37,8 +38,10 @@ PUBLISH_CHUNK = 256
 #: Backoff between retries of a batch the store refused for a transient reason.
 RETRY_FIRST, RETRY_MAX = 0.05, 2.0
 
-#: ``deliver(session, seq, data)``: a message is committed; show it to the world.
-Deliver = Callable[["Session", int, str], None]
+#: ``deliver(session, seq, type, data)``: a message is committed; show it to the world.
+Deliver = Callable[["Session", int, str, str], None]
+#: ``on_commit(seconds)``: a batch was written (with its retries, if the store refused it).
+Committed = Callable[[float], None]
 #: ``on_session_lost(session_id, error)``: the store can never take this session's writes.
 SessionLost = Callable[[str, StoreError], None]
 
@@ -56,7 +59,7 @@ class Journal:
         self._deliver = deliver
         self._on_session_lost = on_session_lost
         self._batch = WriteBatch()
-        self._published: list[tuple[Session, int, str]] = []
+        self._published: list[tuple[Session, int, str, str]] = []
         self._dirty: dict[str, Session] = {}
         self._lost: set[str] = set()
         self._through: list[_Through] = []
@@ -68,6 +71,8 @@ class Journal:
         self.batches = 0
         #: Why the store is refusing writes right now, or None while it takes them.
         self.degraded: str | None = None
+        #: Told how long each batch took to commit (``interlock.metrics``).
+        self.on_commit: Committed | None = None
 
     def start(self) -> None:
         self._runner = asyncio.create_task(self._loop(), name="interlock-journal")
@@ -96,7 +101,7 @@ class Journal:
         if session.id in self._lost:
             return
         self._batch.messages.append(StoredMessage(session.id, seq, type_, data))
-        self._published.append((session, seq, data))
+        self._published.append((session, seq, type_, data))
         self._dirty[session.id] = session
         self._kick()
 
@@ -173,21 +178,24 @@ class Journal:
             batch, published, through = self._batch, self._published, self._through
             batch.tasks.extend(s.snapshot() for s in self._dirty.values())
             self._batch, self._published, self._dirty, self._through = WriteBatch(), [], {}, []
+            started = time.perf_counter()
             await self._write(batch, through)
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started)
             await self._hand_on([m for m in published if m[0].id not in self._lost])
             self.batches += 1
             self._done = target
             async with self._flushed:
                 self._flushed.notify_all()
 
-    async def _hand_on(self, published: list[tuple[Session, int, str]]) -> None:
+    async def _hand_on(self, published: list[tuple[Session, int, str, str]]) -> None:
         for start in range(0, len(published), PUBLISH_CHUNK):
             if start:
                 # Let every tab's sender move what it has into its socket before the
                 # next chunk: a burst larger than a tab's queue must not drop fast tabs.
                 await asyncio.sleep(0)
-            for session, seq, data in published[start : start + PUBLISH_CHUNK]:
-                self._deliver(session, seq, data)
+            for session, seq, type_, data in published[start : start + PUBLISH_CHUNK]:
+                self._deliver(session, seq, type_, data)
 
     async def _write(self, batch: WriteBatch, through: list[_Through]) -> None:
         """Write ``batch`` until it is in the store or every part that cannot be is dropped.

@@ -27,7 +27,10 @@ from .exceptions import (
     StoreUnavailable,
     TaskNotFound,
 )
+from .frames import frame_of
 from .journal import Journal
+from .lifecycle import LIFECYCLE_TYPES, Lifecycle
+from .logs import REQUEST_ID
 from .runtime import execute
 from .sessions import Session, utcnow
 from .settings import Settings
@@ -41,6 +44,7 @@ from .states import (
 )
 from .store import Artifact, MessagePage, RequestRecord, Store, TaskFilter, TaskRecord
 from .tasks.registry import TaskRegistry
+from .traffic import Traffic
 from .uploads import claim_inputs
 
 log = logging.getLogger("interlock.sessions")
@@ -86,6 +90,10 @@ class SessionManager:
         self.exit_hooks: list[Callable[[Session], Any]] = []
         #: Called with a session when its last connection on this instance closes.
         self.disconnect_hooks: list[Callable[[Session], Any]] = []
+        #: Committed messages that mark a task's life, for its watchers (webhooks, ...).
+        self.lifecycle = Lifecycle()
+        #: Messages and bytes handed to tabs (``interlock.metrics`` reads it).
+        self.traffic = Traffic()
 
     # -------------------------------------------------------------------- lifecycle
 
@@ -446,9 +454,16 @@ class SessionManager:
             except Exception:
                 log.exception("disconnect hook failed for %s", session.id)
 
-    def _deliver(self, session: Session, seq: int, data: str) -> None:
+    def _deliver(self, session: Session, seq: int, type_: str, data: str) -> None:
         session.published(seq)
-        self.bus.publish(session.id, data)
+        bus = self.bus
+        bus.publish(session.id, data)
+        # Counted once per message (not per tab): the frame is made once and shared anyway.
+        tabs = bus.subscriber_count(session.id)
+        if tabs:
+            self.traffic.sent(tabs, len(frame_of(data)))
+        if type_ in LIFECYCLE_TYPES:
+            self.lifecycle.observe(session, type_, data)
 
     def _session_lost(self, session_id: str, error: StoreError) -> None:
         """The store can never take this session's writes: end its task ``failed``."""
@@ -518,6 +533,7 @@ class SessionManager:
             if not await asyncio.shield(req.answering):
                 raise StoreUnavailable("the store could not record the answer")
         taken = session.take_answer(request_id, answerer, value=value, values=values)
+        REQUEST_ID.set(taken.request.request_id)  # the caller's lines name the request
         flight: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         taken.request.answering = flight
         applied = False

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from . import protocol as p
 from .exceptions import RequestTimeout, TaskCancelled, TaskFailed
 from .forms import Form, FormSpec
+from .logs import REQUEST_ID, SESSION_ID
 from .states import (
     SHUTDOWN_REASON,
     STORE_FAILED_REASON,
@@ -151,6 +152,7 @@ class TaskContext(Generic[P]):
     ) -> Any:
         session = self._session
         req = session.open_request(message, form)
+        logged_as = REQUEST_ID.set(req.request_id)
         try:
             async with asyncio.timeout(timeout):
                 return await req.future
@@ -166,6 +168,8 @@ class TaskContext(Generic[P]):
             if session.pending is req:
                 session.resolve(ResolveReason.CANCELLED)
             raise
+        finally:
+            REQUEST_ID.reset(logged_as)
 
     # ------------------------------------------------------------------- cancellation
 
@@ -203,6 +207,7 @@ async def execute(
 ) -> None:
     """Run the task to exactly one terminal state, whatever it raises."""
     ctx: TaskContext[Any] = TaskContext(session, params, services=services)
+    SESSION_ID.set(session.id)  # this task's own context: every line it logs names it
     session.started = True
     try:
         _complete(session, await _run(ctx, task_type, task_type.timeout or default_timeout))

@@ -32,12 +32,13 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from . import datadir
+from . import datadir, logs
 from .controller_config import ControllerConfigError
 from .exceptions import DataDirError
 from .hardware import HardwareError
 from .hosts import is_loopback
 from .loopwatch import SLOW_CALLBACK, watch_loop
+from .notify import InvalidNotifyURL
 from .settings import Settings
 from .states import SHUTDOWN_REASON
 from .warmup import load_sources
@@ -186,6 +187,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: Any) -> uvicor
         "ws_max_size": settings.ws_max_message_bytes,
         "ws": websocket_protocol(),
         "timeout_graceful_shutdown": settings.shutdown_timeout,
+        **logs.uvicorn_options(settings),
         **overrides,
     }
     return uvicorn.Config(app, **options)
@@ -199,9 +201,7 @@ def serve(settings: Settings) -> None:
     controller that cannot be built (bad options: their field errors; no connection)."""
     from .app import create_app
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     if not (settings.auth or is_loopback(settings.host)):
         if not settings.allow_no_auth:
             raise SystemExit(NO_AUTH_REFUSAL.format(host=settings.host))
@@ -218,6 +218,8 @@ def serve(settings: Settings) -> None:
         except (ControllerConfigError, HardwareError) as exc:
             # Bad controller options (the field errors) or a controller that cannot connect.
             raise SystemExit(f"interlock: cannot start: {exc}") from None
+        except InvalidNotifyURL as exc:
+            raise SystemExit(str(exc)) from None
         protocol = websocket_protocol()
         app.state.ws_fast_path = is_fast_path(protocol)
         log.info("WebSocket fast path: %s", "on" if app.state.ws_fast_path else "off")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -101,6 +102,10 @@ class Session:
     #: throw into a coroutine that never ran and skip its cleanup.
     started: bool = False
     resources: frozenset[str] = frozenset()
+    #: ``time.monotonic()`` of the first cancel asked for, and of the terminal state
+    #: (cancel-to-stop latency, ``interlock.metrics``).
+    cancel_asked_at: float | None = None
+    ended_at: float | None = None
 
     def __post_init__(self) -> None:
         self.last_seq = self.record.last_seq
@@ -202,6 +207,7 @@ class Session:
             self.record.cancelled_by = self.cancel_by
         self.set_status(status)
         self.emit(message)
+        self.ended_at = time.monotonic()
         self.finished.set()
 
     def set_progress(
@@ -364,6 +370,7 @@ class Session:
         if self.cancel_reason is None:
             self.cancel_reason = reason
             self.cancel_by = by
+            self.cancel_asked_at = time.monotonic()
         self.cancel_event.set()
         self.cancel_flag.set()
         if self.started and self.runner is not None and not self.runner.done():

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .hosts import ANY_HOST, host_name
@@ -14,6 +14,19 @@ from .origins import ANY_ORIGIN, normalize_origin
 
 #: uvicorn's level names (``trace`` is its own, below ``debug``).
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+#: ``text``: lines for people; ``json``: one JSON object per line (``interlock.logs``).
+LogFormat = Literal["text", "json"]
+
+
+def _http_url(value: str | None) -> str | None:
+    """``value``, if it is an http(s) URL with a host (None for an empty one)."""
+    if value is None or not value.strip():
+        return None
+    url = value.strip()
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+        raise ValueError(f"not an http:// or https:// URL: {value!r}")
+    return url
 
 
 class Settings(BaseSettings):
@@ -176,6 +189,39 @@ class Settings(BaseSettings):
         default="info",
         description="How much the server logs: critical, error, warning, info, debug or trace.",
     )
+    log_format: LogFormat = Field(
+        default="text",
+        description="text: lines for people; json: one JSON object per line (time, level, "
+        "logger, message, and session_id, request_id, user where they apply), uvicorn's "
+        "lines included.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The console's address as people reach it (https://lab.example.org); "
+        "notifications and webhooks link to its session pages.",
+    )
+    notify_urls: str | None = Field(
+        default=None,
+        description="Notification targets in Apprise URL syntax (mailto://, slack://, "
+        "matrix://, ntfy://, json://, ...), separated by spaces or commas: told when a "
+        "prompt waits notify_after seconds unanswered and when a task fails or is "
+        "interrupted.",
+    )
+    notify_after: float = Field(
+        default=30,
+        gt=0,
+        description="Seconds a prompt waits without an answer before notify_urls are told.",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="POST the JSON events task.started, request.opened, request.resolved and "
+        "task.finished here, in order per session, retried with backoff.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of each webhook event's HMAC-SHA256 signature "
+        "(X-Interlock-Signature: sha256=<hex of the raw body's HMAC>); unsigned without it.",
+    )
 
     debug_loop: bool = Field(
         default=False,
@@ -230,7 +276,18 @@ class Settings(BaseSettings):
                 raise ValueError("must be a JSON object")
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        url = _http_url(value)
+        return url.rstrip("/") if url is not None else None
+
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -72,6 +72,7 @@ ROUTES: dict[tuple[str, str], Role | str] = {
     ("GET", "/move/status/{task_id}"): VIEWER,
     ("POST", "/move/stop/{task_id}"): OPERATOR,
     ("POST", "/uploads"): OPERATOR,
+    ("GET", "/metrics"): VIEWER,  # any token: the figures name no task's content
     ("WS", "/ws/{session_id}"): VIEWER,
 }
 CALLERS: list[Role | None] = [None, VIEWER, OPERATOR, ADMIN]

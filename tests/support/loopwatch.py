@@ -15,12 +15,14 @@ counted; ``watch_loop`` says why). A server that reported one fails its test whe
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 
 #: asyncio's report of a callback that held the loop (``asyncio.base_events``).
 _REPORT = re.compile(r"^.*WARNING asyncio: Executing .* took \d+\.\d+ seconds.*$", re.MULTILINE)
+_JSON_REPORT = re.compile(r"^Executing .* took \d+\.\d+ seconds")
 ASYNCIO = logging.getLogger("asyncio")
 
 
@@ -49,8 +51,19 @@ class SlowCallbacks(logging.Handler):
 
 
 def slow_callback_reports(log: str) -> list[str]:
-    """The slow-callback reports in a server's log text."""
-    return [line.strip() for line in _REPORT.findall(log)]
+    """The slow-callback reports in a server's log text (lines, or JSON lines)."""
+    reports = [line.strip() for line in _REPORT.findall(log)]
+    for line in log.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        message = str(record.get("message", ""))
+        if record.get("logger") == "asyncio" and _JSON_REPORT.match(message):
+            reports.append(message)
+    return reports
 
 
 def blocked_loop_error(what: str, reports: list[str]) -> AssertionError:

@@ -30,6 +30,13 @@ async def hold_the_loop(ctx: TaskContext[HoldParams]) -> None:
     time.sleep(ctx.params.seconds)  # noqa: ASYNC251 - on purpose
 
 
+async def confirm_then_fail(ctx: TaskContext[BaseModel]) -> None:
+    """Asks once, then fails with a traceback (its log line names the session)."""
+    await ctx.confirm("Proceed?")
+    raise RuntimeError("boom after the answer")
+
+
 def register(registry: TaskRegistry) -> None:
     registry.task("stuck_thread", params=StuckParams)(stuck_thread)
     registry.task("hold_the_loop", params=HoldParams)(hold_the_loop)
+    registry.task("confirm_then_fail")(confirm_then_fail)

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from ..auth import LOCAL, Identity, Role
 from ..auth.authenticator import Authenticator
 from ..auth.service import AuthService
+from ..logs import USER
 from ..manager import SessionManager
 
 NOT_AUTHENTICATED = "Not authenticated"
@@ -32,7 +33,10 @@ async def identify(connection: HTTPConnection) -> Identity | None:
     authenticator: Authenticator | None = connection.app.state.authenticator
     if authenticator is None:
         return LOCAL
-    return await authenticator.authenticate(connection)
+    identity = await authenticator.authenticate(connection)
+    if identity is not None and identity.user is not None:
+        USER.set(identity.user)  # the rest of the request logs with its user
+    return identity
 
 
 async def get_caller(request: Request) -> Identity:

@@ -15,6 +15,7 @@ from ..auth.registry import ConnectionRegistry, Registration
 from ..connections import TRY_AGAIN_LATER, Connection
 from ..exceptions import AnswerRejected, StoreError, TaskNotFound
 from ..forms import field_errors
+from ..frames import frame_of
 from ..manager import SessionManager
 from ..presence import PresenceBoard
 from ..sessions import Session
@@ -136,7 +137,8 @@ async def _serve(websocket: WebSocket, session_id: str, registration: Registrati
     )
     presence: PresenceBoard = websocket.app.state.presence
     registration.bind(conn.close)
-    attach(manager, session, conn, since)
+    replayed = attach(manager, session, conn, since)
+    websocket.app.state.metrics.replay_messages.observe(replayed)
     presence.changed(session.id)
     conn.start()
     limiter = MessageLimiter(settings.ws_rate, settings.ws_burst)
@@ -151,8 +153,9 @@ async def _serve(websocket: WebSocket, session_id: str, registration: Registrati
         await conn.aclose()
 
 
-def attach(manager: SessionManager, session: Session, conn: Connection, since: int | None) -> None:
-    """Queue the replay and subscribe in one event-loop step: no gap, no duplicate."""
+def attach(manager: SessionManager, session: Session, conn: Connection, since: int | None) -> int:
+    """Queue the replay and subscribe in one event-loop step: no gap, no duplicate.
+    Returns how many messages were replayed."""
     items, truncated = session.replay(since)
     pending = session.visible_request()
     conn.deliver(
@@ -163,10 +166,14 @@ def attach(manager: SessionManager, session: Session, conn: Connection, since: i
             pending_request_id=pending.request_id if pending is not None else None,
         ).model_dump_json()
     )
+    size = 0
     for data in items:
         conn.deliver(data)
+        size += len(frame_of(data))
+    manager.traffic.replayed(len(items), size)
     conn.deliver(p.StateReplayComplete(last_seq=session.published_seq).model_dump_json())
     manager.subscribe(session, conn)
+    return len(items)
 
 
 async def _receive_loop(

@@ -66,6 +66,10 @@ class ConnectionRegistry:
             if not group:
                 del self._by_credential[key]
 
+    def count(self) -> int:
+        """How many connections are registered (open WebSockets)."""
+        return sum(len(group) for group in self._by_credential.values())
+
     def credentials(self) -> list[str]:
         """The credentials with at least one open connection."""
         return [key for key in self._by_credential if key is not None]

@@ -65,3 +65,14 @@ def refusal(respondents: list[str]) -> str:
     """What someone else is told: ``only ana, ben and cy (or an admin) may answer this task``."""
     names = " and ".join(", ".join(respondents).rsplit(", ", 1))
     return f"only {names} (or an admin) may answer this task"
+
+
+def who_may_answer(respondents: list[str] | None, auth: bool) -> str:
+    """Who may answer a task's prompts, for people (notifications): ``ana and ben (or an
+    admin)``, ``any operator or admin``, or anyone at all with authentication off."""
+    if respondents:
+        names = " and ".join(", ".join(respondents).rsplit(", ", 1))
+        return f"{names} (or an admin)"
+    if auth:
+        return "any operator or admin"
+    return "anyone who can reach the server (authentication is off)"
