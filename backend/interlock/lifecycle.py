@@ -103,6 +103,8 @@ class Lifecycle:
             name = "request.resolved"
         elif type_ in _TERMINAL:
             self._started.discard(session.id)
+            for request_id in [k for k, r in self._open.items() if r.session is session]:
+                del self._open[request_id]  # never resolved where we saw it (a lost store)
             name = "task.finished"
         else:
             return
