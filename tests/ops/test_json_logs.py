@@ -11,6 +11,7 @@ import httpx
 from interlock.auth import Role
 from tests.support import process_tasks
 from tests.support.auth import NAMES, seed
+from tests.support.loopwatch import slow_callback_reports
 from tests.support.process import ServerProcess
 from tests.support.ws import WS
 
@@ -76,3 +77,19 @@ async def test_every_line_is_json_and_names_session_request_and_user(tmp_path: P
     # A line about no session carries none of the context fields.
     listening = next(r for r in lines if r["message"].startswith("Interlock listening"))
     assert not {"session_id", "request_id", "user"} & set(listening)
+
+
+def test_the_slow_callback_check_reads_json_lines_too() -> None:
+    """A JSON-logging server that blocks its loop still fails its test."""
+    line = json.dumps(
+        {
+            "time": "2026-11-30T05:00:00.000Z",
+            "level": "WARNING",
+            "logger": "asyncio",
+            "message": "Executing <Handle f()> took 0.150 seconds",
+        }
+    )
+    other = json.dumps({"level": "INFO", "logger": "interlock", "message": "Executing tasks"})
+    assert slow_callback_reports(f"{line}\n{other}\n") == [
+        "Executing <Handle f()> took 0.150 seconds"
+    ]
