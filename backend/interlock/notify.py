@@ -63,6 +63,7 @@ class Notifier:
                     f"INTERLOCK_NOTIFY_URLS: not a notification URL Apprise knows: {url!r}"
                 )
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._lifecycle: Lifecycle | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="interlock-notify")
         self._pending: set[Future[None]] = set()
 
@@ -73,8 +74,6 @@ class Notifier:
     def install(self, lifecycle: Lifecycle) -> None:
         self._lifecycle = lifecycle
         lifecycle.watchers.append(self.observe)
-
-    _lifecycle: Lifecycle
 
     # ------------------------------------------------------------------- on the loop
 
@@ -96,9 +95,8 @@ class Notifier:
 
     def _overdue(self, request_id: str) -> None:
         self._timers.pop(request_id, None)
-        opened = next(
-            (r for r in self._lifecycle.open_requests() if r.request_id == request_id), None
-        )
+        still_open = self._lifecycle.open_requests() if self._lifecycle is not None else []
+        opened = next((r for r in still_open if r.request_id == request_id), None)
         if opened is not None:  # else it was resolved meanwhile
             self.send(self._waiting(opened))
 
