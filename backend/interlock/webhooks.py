@@ -80,8 +80,16 @@ def event_body(event: LifecycleEvent, delivery: str, public_url: str | None) -> 
 class WebhookSender:
     """Queues lifecycle events and POSTs them; see the module docstring."""
 
-    def __init__(self, url: str, secret: str | None, public_url: str | None) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str | None,
+        public_url: str | None,
+        *,
+        queue_size: int = QUEUE_SIZE,
+    ) -> None:
         self.url = url
+        self.queue_size = queue_size
         self._secret = secret.encode() if secret is not None else None
         self.public_url = public_url
         self._queue: asyncio.Queue[tuple[str, str, bytes]] | None = None
@@ -106,7 +114,7 @@ class WebhookSender:
         lifecycle.watchers.append(self.observe)
 
     def start(self) -> None:
-        self._queue = asyncio.Queue(QUEUE_SIZE)
+        self._queue = asyncio.Queue(self.queue_size)
         self._runner = asyncio.create_task(self._send_loop(), name="interlock-webhooks")
 
     async def aclose(self, timeout: float) -> None:
@@ -138,7 +146,7 @@ class WebhookSender:
             self.dropped += 1
             log.warning(
                 "webhook queue full (%d events): %s dropped",
-                QUEUE_SIZE,
+                self.queue_size,
                 event.name,
                 extra={"session_id": event.session.id},
             )

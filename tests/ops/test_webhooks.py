@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from interlock.webhooks import verify
+from interlock.journal import Journal
+from interlock.lifecycle import LifecycleEvent
+from interlock.sessions import Session
+from interlock.store import MemoryStore, TaskRecord
+from interlock.webhooks import WebhookSender, verify
 from tests.support.receiver import Received, receiving
 from tests.support.server import run_server
 from tests.support.tasks import make_registry
@@ -119,3 +124,27 @@ async def test_a_receiver_that_is_down_never_holds_a_task(tmp_path: Path) -> Non
             task_id = created.json()["task_id"]
             async with await WS.open(server.ws_url, task_id) as ws:
                 await ws.until("task_completed")
+
+
+async def test_the_queue_is_bounded_and_drops_new_events_while_the_receiver_fails() -> None:
+    """One event is being retried (its receiver answers 500); two wait; more are dropped,
+    and each call returns at once."""
+    with receiving(fail_first=1_000) as receiver:
+        sender = WebhookSender(receiver.url, SECRET, None, queue_size=2)
+        journal = Journal(MemoryStore(), lambda session, seq, type_, data: None)
+        record = TaskRecord("t-1", "confirm_once", {}, "running", datetime.now(UTC))
+        session = Session(record, journal, history_size=10)
+        sender.start()
+        try:
+
+            def event(seq: int) -> LifecycleEvent:
+                message = {"seq": seq, "ts": "", "type": "status", "status": "running"}
+                return LifecycleEvent("task.started", session, message)
+
+            sender.observe(event(1))
+            await asyncio.to_thread(receiver.wait_for, lambda rs: len(rs) >= 1)  # in backoff
+            for seq in (2, 3, 4, 5):
+                sender.observe(event(seq))
+            assert sender.dropped == 2
+        finally:
+            await sender.aclose(0.5)
