@@ -75,6 +75,8 @@ def main() -> None:
         max_concurrent=args.max_concurrent,
         log_level="warning",
         ws_queue_size=args.ws_queue_size,
+        # Every bench tab comes from 127.0.0.1: the per-address cap (64) would refuse 100.
+        max_connections_per_client=100_000,
     )
     app = create_app(settings, registry=registry)
     uvicorn.run(
