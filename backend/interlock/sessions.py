@@ -167,7 +167,8 @@ class Session:
         finished one): ``messages`` are the newest ``history_size`` stored ones and, if
         older, the open request's (seq ``open_seq``). Trimmed as ``emit`` trims, so a
         reloaded session replays exactly what the live one did."""
-        self.history = sorted({m.seq: (m.seq, m.data) for m in messages}.values())
+        # WireText: each message's frame is then built once for every tab it is replayed to.
+        self.history = sorted({m.seq: (m.seq, WireText(m.data)) for m in messages}.values())
         while len(self.history) > self.history_size:
             self.history.pop(1 if self.history[0][0] == open_seq else 0)
         # The highest seq that is gone: before the first kept message, or in a hole left
