@@ -18,11 +18,6 @@ class Traffic:
     messages: int = 0
     bytes: int = 0
 
-    def sent(self, tabs: int, frame_bytes: int) -> None:
-        """One message's frame of ``frame_bytes`` went to ``tabs`` tabs."""
-        self.messages += tabs
-        self.bytes += tabs * frame_bytes
-
     def replayed(self, messages: int, frame_bytes: int) -> None:
         """A replay of ``messages`` messages, ``frame_bytes`` in all, went to one tab."""
         self.messages += messages
