@@ -89,7 +89,7 @@ def test_trimmed_history_replays_the_same_live_and_after_reload(
 
 async def test_the_store_keeps_the_log_up_to_its_limit_and_the_open_request_beyond() -> None:
     store = MemoryStore()
-    journal = Journal(store, lambda session, seq, _data: session.published(seq))
+    journal = Journal(store, lambda session, seq, _type, _data: session.published(seq))
     journal.start()
     record = TaskRecord("s", "t", {}, TaskStatus.PENDING, datetime.now(UTC))
     session = Session(record, journal, SIZE, log_max=10)
