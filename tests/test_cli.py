@@ -72,6 +72,8 @@ def other_value(name: str, info: FieldInfo, tmp_path: Path) -> tuple[list[str], 
         return [flag, str(tmp_path)], tmp_path
     if annotation is str:
         return [flag, f"{default}-other"], f"{default}-other"
+    if annotation == str | None:
+        return [flag, "redis://db.example:6379/2"], "redis://db.example:6379/2"
     # Numbers, optional or not: one more than the default keeps within every bound we set.
     number = (default or 1) + 1
     return [flag, str(number)], number

@@ -27,7 +27,7 @@ from .auth.registry import ConnectionRegistry
 from .auth.service import AuthService, with_auth
 from .auth.store import AuthStore
 from .bodies import BodyGuard
-from .bus import EventBus, MemoryBus
+from .bus import EventBus, MemoryBus, RedisBus
 from .controller_config import build_controller
 from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
@@ -41,7 +41,7 @@ from .presence import PresenceBoard
 from .settings import Settings
 from .site_guard import protect
 from .static_files import STATIC_DIR, mount_console
-from .store import SQLiteStore, Store
+from .store import RedisStore, SQLiteStore, Store
 from .supervisor import MotionSupervisor
 from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
@@ -110,9 +110,8 @@ def create_app(
     """Build the application. Everything not given is made from ``settings``."""
     settings = settings or Settings()
     owns_store = store is None
-    store = store or SQLiteStore(
-        settings.database_path, durable=settings.durable_writes, timeout=settings.store_timeout
-    )
+    store = store or _make_store(settings)
+    bus = bus or _make_bus(settings)
     services = dict(services or {})
     owns_controller = "controller" not in services
     if owns_controller:
@@ -124,7 +123,7 @@ def create_app(
     if registry is None:
         registry = builtin_registry()
         load_task_modules(registry, settings.task_modules)
-    manager = SessionManager(settings, store, bus or MemoryBus(), registry, services=services)
+    manager = SessionManager(settings, store, bus, registry, services=services)
     supervisor = MotionSupervisor(
         manager,
         services["controller"],
@@ -143,6 +142,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
+        try:
+            await bus.open()
+        except BaseException:
+            await store.close()
+            raise
         try:
             outbound.start()  # before recovery: its events (interrupted tasks) go out too
             await manager.start()
@@ -166,6 +170,7 @@ def create_app(
                     # What the tasks' ends said, for as long as the shutdown deadline allows.
                     await outbound.aclose(lambda: _time_left(app, settings))
         finally:
+            await bus.close()
             await store.close()
 
     app = FastAPI(
@@ -251,6 +256,25 @@ def create_app(
     # event loop serves the app.
     warm_up_once(debug_loop=settings.debug_loop)
     return app
+
+
+def _make_store(settings: Settings) -> Store:
+    """Redis when ``INTERLOCK_REDIS_URL`` names one, else the SQLite file in the data dir."""
+    if settings.redis_url:
+        return RedisStore(
+            settings.redis_url, prefix=settings.redis_prefix, timeout=settings.store_timeout
+        )
+    return SQLiteStore(
+        settings.database_path, durable=settings.durable_writes, timeout=settings.store_timeout
+    )
+
+
+def _make_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        return RedisBus(
+            settings.redis_url, prefix=settings.redis_prefix, timeout=settings.store_timeout
+        )
+    return MemoryBus()
 
 
 _OPENAPI: dict[tuple[Any, ...], bytes] = {}

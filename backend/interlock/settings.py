@@ -58,6 +58,16 @@ class Settings(BaseSettings):
         default=False,
         description="fsync every group commit (survives power loss; default survives crashes).",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: Redis becomes the store and the event bus, shared "
+        "by every instance that names it (unset: the SQLite file in data_dir).",
+    )
+    redis_prefix: str = Field(
+        default="interlock:",
+        min_length=1,
+        description="Prefix of every Redis key this server uses (one per deployment).",
+    )
     max_concurrent: int = Field(
         default=1, ge=1, description="Tasks running at once (others get 409, or queue)."
     )

@@ -13,6 +13,7 @@ from interlock.exceptions import StoreError, StoreUnavailable
 from interlock.store import (
     Artifact,
     MemoryStore,
+    RedisStore,
     RequestRecord,
     SQLiteStore,
     Store,
@@ -21,13 +22,21 @@ from interlock.store import (
     TaskRecord,
     WriteBatch,
 )
+from tests.support.redis import URL, redis_prefix
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    s: Store = SQLiteStore(tmp_path / "s.sqlite3") if request.param == "sqlite" else MemoryStore()
+    if request.param == "redis":
+        with redis_prefix() as prefix:
+            s: Store = RedisStore(URL, prefix=prefix)
+            await s.open()
+            yield s
+            await s.close()
+        return
+    s = SQLiteStore(tmp_path / "s.sqlite3") if request.param == "sqlite" else MemoryStore()
     await s.open()
     yield s
     await s.close()

@@ -27,6 +27,7 @@ from interlock.store import Store
 from interlock.tasks import TaskRegistry
 from interlock.wire import is_fast_path, websocket_protocol
 from tests.support.loopwatch import SlowCallbacks, blocked_loop_error
+from tests.support.redis import ON_REDIS, delete_prefix, new_prefix
 
 
 @dataclass
@@ -91,7 +92,43 @@ def run_server(
     """Start a server in a thread; stop it (gracefully) when the block ends.
 
     With ``debug_loop`` (the default; benchmarks turn it off) the loop runs in asyncio debug
-    mode and the block fails at its end if a callback held the loop 0.1 s or more."""
+    mode and the block fails at its end if a callback held the loop 0.1 s or more.
+
+    Inside ``tests.support.redis.servers_on_redis`` the server keeps its sessions in Redis,
+    under a prefix of its own deleted when it stops (unless the test chose a store)."""
+    own_prefix = None
+    if ON_REDIS and store is None and "redis_url" not in overrides:
+        own_prefix = new_prefix()
+        overrides.update(redis_url=ON_REDIS[-1], redis_prefix=own_prefix)
+    try:
+        with _run_server(
+            data_dir,
+            registry=registry,
+            services=services,
+            store=store,
+            ws=ws,
+            static_dir=static_dir,
+            debug_loop=debug_loop,
+            **overrides,
+        ) as live:
+            yield live
+    finally:
+        if own_prefix is not None:
+            delete_prefix(own_prefix, ON_REDIS[-1] if ON_REDIS else overrides["redis_url"])
+
+
+@contextmanager
+def _run_server(
+    data_dir: Path,
+    *,
+    registry: TaskRegistry | None,
+    services: dict[str, Any] | None,
+    store: Store | None,
+    ws: Any,
+    static_dir: Path | None,
+    debug_loop: bool,
+    **overrides: Any,
+) -> Iterator[LiveServer]:
     sock = free_socket()
     host, port = sock.getsockname()
     settings = Settings(host=host, port=port, data_dir=data_dir, debug_loop=debug_loop, **overrides)

@@ -25,6 +25,13 @@ class Subscriber(Protocol):
 class EventBus(abc.ABC):
     """Fan-out of session messages to subscribers."""
 
+    async def open(self) -> None:  # noqa: B027 (an optional hook: most buses need none)
+        """Start what the bus runs in the background (connections, listeners). Called once
+        at start-up, before anything is published."""
+
+    async def close(self) -> None:  # noqa: B027
+        """Stop it; nothing is published afterwards."""
+
     @abc.abstractmethod
     def subscribe(self, session_id: str, subscriber: Subscriber) -> None:
         """Start delivering the session's published messages to ``subscriber``."""

@@ -32,5 +32,9 @@ class MemoryBus(EventBus):
             for sub in tuple(subs):
                 sub.deliver(data)
 
+    def sessions(self) -> list[str]:
+        """The sessions that have subscribers."""
+        return list(self._subscribers)
+
     def subscriber_count(self, session_id: str) -> int:
         return len(self._subscribers.get(session_id, ()))

@@ -11,12 +11,14 @@ from .base import (
     WriteBatch,
 )
 from .memory import MemoryStore
+from .redis import RedisStore
 from .sqlite import SQLiteStore
 
 __all__ = [
     "Artifact",
     "MemoryStore",
     "MessagePage",
+    "RedisStore",
     "RequestRecord",
     "SQLiteStore",
     "Store",

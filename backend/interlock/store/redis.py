@@ -1,0 +1,285 @@
+"""Redis ``Store``: the shared store of several instances (``INTERLOCK_REDIS_URL``).
+
+redis-py's asyncio client, so no call blocks the event loop. The layout (a stream per
+session, hashes for tasks and requests, indexes) is in ``redis_layout.py``.
+
+Atomicity: every session's part of a batch is one Lua script (applied whole or not at
+all); a batch's checks (no seq twice, none at or below a stored one) all run before any
+part is sent, so a batch that breaks them writes nothing. Parts of different sessions are
+sent in one round trip but are separate scripts (a Redis Cluster runs each in its own
+slot): a connection lost half-way may leave some applied. Retrying the *same* batch object
+is then safe: its messages already stored are skipped, everything else is an overwrite.
+
+Durability is Redis's: with ``appendonly yes`` (fsync every second) a Redis restart keeps
+everything but the last second; without it a restart loses what was written since the
+last snapshot (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ..exceptions import StoreError, StoreUnavailable
+from .base import (
+    TERMINAL_STATUSES,
+    Artifact,
+    RequestRecord,
+    Store,
+    StoredMessage,
+    TaskRecord,
+    WriteBatch,
+)
+from .redis_layout import (
+    STATUSES,
+    WRITE_SESSION,
+    Keys,
+    request_from_json,
+    request_json,
+    score,
+    task_fields,
+    task_from_hash,
+)
+
+log = logging.getLogger("interlock.store")
+
+#: Redis replies that may heal: it is loading its data, cannot persist, is a replica, is full.
+_TRANSIENT = ("LOADING", "MISCONF", "READONLY", "OOM", "BUSY", "TRYAGAIN", "CLUSTERDOWN")
+
+
+def connect(url: str, timeout: float) -> Any:
+    """A client that never retries by itself (a retried script could apply twice; the
+    journal retries whole batches) and gives up on a dead socket within ``timeout``. Typed
+    ``Any``: redis-py's annotations cannot tell that its replies are bytes."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=30,
+    )
+
+
+def classify(exc: RedisError, where: str) -> StoreError:
+    """``StoreUnavailable`` for what may heal (connection, timeout, loading, persistence
+    failing), else ``StoreError``."""
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return StoreUnavailable(f"Redis at {where} is unreachable: {exc}")
+    text = str(exc)
+    if isinstance(exc, ResponseError) and text.startswith(_TRANSIENT):
+        return StoreUnavailable(f"Redis at {where} cannot take writes now: {text}")
+    if "DUPSEQ" in text:
+        return StoreError(f"a message was refused by Redis at {where}: {text.split('DUPSEQ')[1]}")
+    return StoreError(f"Redis at {where} refused the call: {text}")
+
+
+class RedisStore(Store):
+    """A ``Store`` in Redis under ``prefix``; every call bounded by ``timeout`` seconds."""
+
+    def __init__(self, url: str, *, prefix: str = "interlock:", timeout: float = 5.0) -> None:
+        self.url = url
+        self.keys = Keys(prefix)
+        self.timeout = timeout
+        self.redis: Any = connect(url, timeout)
+        self._where = self.redis.get_connection_kwargs().get("host", url)
+        self._script = self.redis.register_script(WRITE_SESSION)
+        self._uncertain: WriteBatch | None = None  # a batch whose write may have applied
+
+    @asynccontextmanager
+    async def _call(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self.timeout):
+                yield
+        except TimeoutError as exc:
+            raise StoreUnavailable(
+                f"Redis at {self._where} did not answer within {self.timeout:g} s"
+            ) from exc
+        except RedisError as exc:
+            raise classify(exc, self._where) from exc
+
+    async def open(self) -> None:
+        async with self._call():
+            await self.redis.ping()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    # ---------------------------------------------------------------------------- write
+
+    async def write(self, batch: WriteBatch) -> None:
+        retry = batch is self._uncertain
+        parts = batch.split()
+        _check_order(parts)
+        try:
+            async with self._call():
+                if not retry:
+                    await self._check_stored(parts)
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for sid, part in parts.items():
+                        await self._script(
+                            self.keys.of_session(sid), _script_args(part, retry), client=pipe
+                        )
+                    self._index(pipe, batch.tasks)
+                    self._uncertain = batch
+                    await pipe.execute()
+        except StoreUnavailable:
+            raise
+        except StoreError:
+            self._uncertain = None
+            raise
+        self._uncertain = None
+
+    async def _check_stored(self, parts: dict[str, WriteBatch]) -> None:
+        with_messages = [sid for sid, part in parts.items() if part.messages]
+        if not with_messages:
+            return
+        stored = await self.redis.mget([self.keys.session(s, "seq") for s in with_messages])
+        for sid, last in zip(with_messages, stored, strict=True):
+            first = parts[sid].messages[0].seq
+            if last is not None and first <= int(last):
+                raise StoreError(
+                    f"a message was refused by Redis at {self._where}: seq {first} of "
+                    f"session {sid} is stored already"
+                )
+
+    def _index(self, pipe: Any, tasks: Iterable[TaskRecord]) -> None:
+        last = {t.task_id: t for t in tasks}  # a batch may snapshot a task twice: the last wins
+        for sid, t in last.items():
+            created = score(t.created_at)
+            pipe.zadd(self.keys.tasks, {sid: created})
+            pipe.zadd(self.keys.status(t.status), {sid: created})
+            for other in STATUSES:
+                if other != t.status:
+                    pipe.zrem(self.keys.status(other), sid)
+            if t.created_by is not None:
+                pipe.zadd(self.keys.by(t.created_by), {sid: created})
+            if t.status in TERMINAL_STATUSES and t.completed_at is not None:
+                pipe.zadd(self.keys.finished, {sid: score(t.completed_at)})
+
+    # ----------------------------------------------------------------------------- read
+
+    async def get_task(self, task_id: str) -> TaskRecord | None:
+        async with self._call():
+            h = await self.redis.hgetall(self.keys.session(task_id, "task"))
+        return task_from_hash(h) if h else None
+
+    async def _tasks(self, ids: list[bytes]) -> list[TaskRecord]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for raw in ids:
+                pipe.hgetall(self.keys.session(raw.decode(), "task"))
+            return [task_from_hash(h) for h in await pipe.execute() if h]
+
+    async def list_tasks(
+        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+    ) -> list[TaskRecord]:
+        index = (
+            self.keys.by(created_by)
+            if created_by is not None
+            else self.keys.status(status)
+            if status is not None
+            else self.keys.tasks
+        )
+        out: list[TaskRecord] = []
+        page, start = max(limit, 50), 0
+        async with self._call():
+            while len(out) < limit:
+                ids = await self.redis.zrevrange(index, start, start + page - 1)
+                for t in await self._tasks(ids):
+                    if status is None or t.status == status:
+                        out.append(t)
+                if len(ids) < page:
+                    break
+                start += page
+        return out[:limit]
+
+    async def unfinished_tasks(self) -> list[TaskRecord]:
+        live = [s for s in STATUSES if s not in TERMINAL_STATUSES]
+        async with self._call():
+            ids: list[bytes] = []
+            for status in live:
+                ids += await self.redis.zrange(self.keys.status(status), 0, -1)
+            tasks = await self._tasks(ids)
+        return sorted(
+            (t for t in tasks if t.status not in TERMINAL_STATUSES), key=lambda t: t.created_at
+        )
+
+    async def load_messages(self, session_id: str) -> list[StoredMessage]:
+        async with self._call():
+            entries = await self.redis.xrange(self.keys.session(session_id, "log"))
+        return [
+            StoredMessage(session_id, int(eid.split(b"-")[0]), f[b"t"].decode(), f[b"d"].decode())
+            for eid, f in entries
+        ]
+
+    async def get_requests(self, session_id: str) -> list[RequestRecord]:
+        async with self._call():
+            raw = await self.redis.hvals(self.keys.session(session_id, "requests"))
+        return sorted((request_from_json(r) for r in raw), key=lambda r: r.seq)
+
+    async def get_artifact(self, task_id: str, name: str) -> Artifact | None:
+        async with self._call(), self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(self.keys.session(task_id, "files"), name)
+            pipe.hget(self.keys.session(task_id, "filedata"), name)
+            content_type, data = await pipe.execute()
+        if content_type is None:
+            return None
+        return Artifact(task_id, name, content_type.decode(), bytes(data or b""))
+
+    async def list_artifacts(self, task_id: str) -> list[tuple[str, str]]:
+        async with self._call():
+            h = await self.redis.hgetall(self.keys.session(task_id, "files"))
+        return sorted((k.decode(), v.decode()) for k, v in h.items())
+
+    async def prune(self, finished_before: datetime) -> int:
+        async with self._call():
+            ids = await self.redis.zrangebyscore(
+                self.keys.finished, "-inf", f"({score(finished_before)}"
+            )
+            doomed = [t for t in await self._tasks(ids) if t.status in TERMINAL_STATUSES]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for t in doomed:
+                    pipe.unlink(*self.keys.of_session(t.task_id))
+                    indexes = [self.keys.tasks, self.keys.finished]
+                    for index in indexes + [self.keys.status(s) for s in STATUSES]:
+                        pipe.zrem(index, t.task_id)
+                    if t.created_by is not None:
+                        pipe.zrem(self.keys.by(t.created_by), t.task_id)
+                await pipe.execute()
+        return len(doomed)
+
+
+def _check_order(parts: dict[str, WriteBatch]) -> None:
+    """Refuse, before anything is sent, a batch that has a session's seq twice or out of
+    order (the script checks again, atomically, against what is stored)."""
+    for sid, part in parts.items():
+        prev = 0
+        for m in part.messages:
+            if m.seq <= prev:
+                raise StoreError(f"seq {m.seq} of session {sid} appears twice or out of order")
+            prev = m.seq
+
+
+def _script_args(part: WriteBatch, retry: bool) -> list[Any]:
+    args: list[Any] = ["1" if retry else "0", len(part.messages)]
+    for m in part.messages:
+        args += [m.seq, m.type, m.data]
+    fields = task_fields(part.tasks[-1]) if part.tasks else []
+    args += [len(fields) // 2, *fields, len(part.requests)]
+    for r in part.requests:
+        args += [r.request_id, request_json(r)]
+    args.append(len(part.artifacts))
+    for a in part.artifacts:
+        args += [a.name, a.content_type, a.data]
+    cut, keep = next(iter(part.trims.values()), (0, None))
+    return [*args, cut, -1 if keep is None else keep]
