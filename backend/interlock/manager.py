@@ -164,8 +164,9 @@ class SessionManager:
             await self._prune_quietly()
 
     def health(self) -> str | None:
-        """Why the server is degraded (the store refuses writes), or None when healthy."""
-        return self.journal.degraded
+        """Why the server is degraded (the store refuses writes, or the bus lost its
+        connection), or None when healthy."""
+        return self.journal.degraded or self.bus.health()
 
     # --------------------------------------------------------------------- creating
 

@@ -7,9 +7,13 @@ Tests that need Redis are skipped when 127.0.0.1:6379 does not answer, unless
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +75,62 @@ def servers_on_redis(url: str = URL) -> Iterator[None]:
         yield
     finally:
         ON_REDIS.remove(url)
+
+
+class RedisServer:
+    """A ``redis-server`` of the test's own, on a Unix socket in ``directory`` (no port to
+    pick and race for), with the append-only file on: ``kill`` it, ``start`` it again and it
+    reloads what it had acknowledged."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.socket = directory / "redis.sock"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def start(self) -> RedisServer:
+        if shutil.which("redis-server") is None:
+            if os.environ.get("INTERLOCK_REQUIRE_REDIS") == "1":
+                pytest.fail("INTERLOCK_REQUIRE_REDIS=1 but redis-server is not installed")
+            pytest.skip("redis-server is not installed")
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port", "0",
+                "--unixsocket", str(self.socket),
+                "--dir", str(self.directory),
+                "--appendonly", "yes",
+                "--appendfsync", "always",
+                "--save", "",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        seen = []
+        for raw in self.process.stdout:  # the log line it writes once it takes clients
+            seen.append(raw.decode(errors="replace"))
+            if "ready to accept connections" in seen[-1].lower():
+                break
+        else:
+            raise RuntimeError(f"redis-server did not start: {''.join(seen)}")
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()  # drain it
+        return self
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no final save."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self.process = None
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()

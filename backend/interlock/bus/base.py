@@ -32,6 +32,11 @@ class EventBus(abc.ABC):
     async def close(self) -> None:  # noqa: B027
         """Stop it; nothing is published afterwards."""
 
+    def health(self) -> str | None:
+        """Why messages of other instances cannot reach this one now (its connection is
+        lost), or None. ``GET /health`` reports it as ``degraded``."""
+        return None
+
     @abc.abstractmethod
     def subscribe(self, session_id: str, subscriber: Subscriber) -> None:
         """Start delivering the session's published messages to ``subscriber``."""

@@ -56,6 +56,7 @@ class RedisBus(EventBus):
         self._producing: dict[str, None] = {}
         #: Channels Redis has confirmed this instance's subscription to.
         self._listening: set[str] = set()
+        self._down: str | None = None
         self._confirmed = asyncio.Condition()
 
     def channel(self, session_id: str) -> str:
@@ -103,6 +104,9 @@ class RedisBus(EventBus):
     def subscriber_count(self, session_id: str) -> int:
         return self._local.subscriber_count(session_id)
 
+    def health(self) -> str | None:
+        return self._down
+
     async def listening(self, session_id: str) -> None:
         """Return once what other instances publish for the session reaches this one's
         subscribers (Redis confirmed the subscription); call after ``subscribe``."""
@@ -145,6 +149,9 @@ class RedisBus(EventBus):
             try:
                 await self._pubsub.subscribe(own)
                 subscribed: set[str] = set()
+                if self._down is not None:
+                    log.warning("the Redis bus is connected again")
+                    self._down = None
                 while True:
                     if self._changed.is_set():
                         self._changed.clear()
@@ -163,6 +170,7 @@ class RedisBus(EventBus):
                     await asyncio.sleep(0)
             except RedisError as exc:
                 log.warning("the Redis bus lost its connection (%s); again in %.2fs", exc, delay)
+                self._down = f"the connection to Redis is lost: {exc}"
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
                 self._listening.clear()

@@ -10,9 +10,10 @@ sent in one round trip but are separate scripts (a Redis Cluster runs each in it
 slot): a connection lost half-way may leave some applied. Retrying the *same* batch object
 is then safe: its messages already stored are skipped, everything else is an overwrite.
 
-Durability is Redis's: with ``appendonly yes`` (fsync every second) a Redis restart keeps
-everything but the last second; without it a restart loses what was written since the
-last snapshot (see docs/architecture.md).
+Durability is Redis's: with ``appendonly yes`` and ``appendfsync always`` a restart keeps
+everything acknowledged; with ``everysec`` a crash may lose the last seconds; without the
+append-only file a restart loses what was written since the last snapshot
+(docs/architecture.md).
 """
 
 from __future__ import annotations
