@@ -42,6 +42,7 @@ from .settings import Settings
 from .site_guard import protect
 from .static_files import STATIC_DIR, mount_console
 from .store import RedisStore, SQLiteStore, Store
+from .store.redis_lock import PrefixLock
 from .supervisor import MotionSupervisor
 from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
@@ -139,15 +140,16 @@ def create_app(
     collected = Metrics(manager, connections)
     outbound = _Outbound.install(settings, manager)
 
+    # One server per Redis prefix (redis_lock.py), as one per data directory.
+    lock = (
+        PrefixLock(settings.redis_url, settings.redis_prefix)
+        if settings.redis_url and owns_store
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await store.open()
-        try:
-            await bus.open()
-        except BaseException:
-            await store.close()
-            raise
-        try:
+        async with _claimed(lock), _opened(store, bus):
             outbound.start()  # before recovery: its events (interrupted tasks) go out too
             await manager.start()
             sweeper.start()
@@ -169,9 +171,6 @@ def create_app(
                     await supervisor.shutdown()
                     # What the tasks' ends said, for as long as the shutdown deadline allows.
                     await outbound.aclose(lambda: _time_left(app, settings))
-        finally:
-            await bus.close()
-            await store.close()
 
     app = FastAPI(
         title="Interlock",
@@ -256,6 +255,31 @@ def create_app(
     # event loop serves the app.
     warm_up_once(debug_loop=settings.debug_loop)
     return app
+
+
+@asynccontextmanager
+async def _claimed(lock: PrefixLock | None) -> AsyncIterator[None]:
+    if lock is None:
+        yield
+        return
+    await lock.acquire()
+    try:
+        yield
+    finally:
+        await lock.release()
+
+
+@asynccontextmanager
+async def _opened(store: Store, bus: EventBus) -> AsyncIterator[None]:
+    await store.open()
+    try:
+        await bus.open()
+        try:
+            yield
+        finally:
+            await bus.close()
+    finally:
+        await store.close()
 
 
 def _make_store(settings: Settings) -> Store:
