@@ -111,6 +111,7 @@ bench: install-test
 	$(PY) bench/message_flood.py
 	$(PY) bench/stop_latency.py --controller epics
 	$(PY) bench/scale.py
+	$(PY) bench/redis_store.py
 
 clean:
 	rm -rf $(VENV) .venv-uvicorn-* backend/interlock/static frontend/node_modules data
