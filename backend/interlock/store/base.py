@@ -25,11 +25,16 @@ what is wrong in words an operator understands.
 from __future__ import annotations
 
 import abc
+import json
+import string
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..states import TERMINAL
+
+#: Lower-case ASCII letters only, as SQLite's ``lower()`` does: every store matches alike.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 #: Task statuses after which nothing changes (``interlock.states.TERMINAL``, as stored).
 TERMINAL_STATUSES = frozenset(status.value for status in TERMINAL)
@@ -94,6 +99,20 @@ class TaskFilter:
     text: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+
+    def selects(self, task: TaskRecord) -> bool:
+        """Whether ``task`` meets every criterion (for stores that filter in Python)."""
+        if self.task_type is not None and task.task_type != self.task_type:
+            return False
+        if self.created_after is not None and task.created_at < self.created_after:
+            return False
+        if self.created_before is not None and task.created_at >= self.created_before:
+            return False
+        if self.text is not None:
+            fields = (task.task_id, task.task_type, task.message, task.error, task.created_by)
+            haystack = " ".join(f or "" for f in fields) + " " + json.dumps(task.parameters)
+            return self.text.translate(_ASCII_LOWER) in haystack.translate(_ASCII_LOWER)
+        return True
 
 
 @dataclass(slots=True)

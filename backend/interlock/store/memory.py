@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import copy
-import json
-import string
 from datetime import datetime
 
 from ..exceptions import StoreError
@@ -21,23 +19,6 @@ from .base import (
     TaskRecord,
     WriteBatch,
 )
-
-#: Lower-case ASCII letters only, as SQLite's ``lower()`` does: both stores match alike.
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
-
-def _matches(task: TaskRecord, where: TaskFilter) -> bool:
-    if where.task_type is not None and task.task_type != where.task_type:
-        return False
-    if where.created_after is not None and task.created_at < where.created_after:
-        return False
-    if where.created_before is not None and task.created_at >= where.created_before:
-        return False
-    if where.text is not None:
-        fields = (task.task_id, task.task_type, task.message, task.error, task.created_by)
-        haystack = " ".join(f or "" for f in fields) + " " + json.dumps(task.parameters)
-        return where.text.translate(_ASCII_LOWER) in haystack.translate(_ASCII_LOWER)
-    return True
 
 
 class MemoryStore(Store):
@@ -95,7 +76,7 @@ class MemoryStore(Store):
             for t in self._tasks.values()
             if (status is None or t.status == status)
             and (created_by is None or t.created_by == created_by)
-            and (where is None or _matches(t, where))
+            and (where is None or where.selects(t))
         ]
         tasks.sort(key=lambda t: t.created_at, reverse=True)
         return [copy.deepcopy(t) for t in tasks[offset : offset + limit]]

@@ -36,9 +36,11 @@ from ..exceptions import StoreError, StoreUnavailable
 from .base import (
     TERMINAL_STATUSES,
     Artifact,
+    MessagePage,
     RequestRecord,
     Store,
     StoredMessage,
+    TaskFilter,
     TaskRecord,
     WriteBatch,
 )
@@ -182,8 +184,15 @@ class RedisStore(Store):
             return [task_from_hash(h) for h in await pipe.execute() if h]
 
     async def list_tasks(
-        self, *, status: str | None = None, created_by: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        created_by: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        where: TaskFilter | None = None,
     ) -> list[TaskRecord]:
+        more = where or TaskFilter()
         index = (
             self.keys.by(created_by)
             if created_by is not None
@@ -191,18 +200,32 @@ class RedisStore(Store):
             if status is not None
             else self.keys.tasks
         )
+        # The index's scores (created_at) narrow the range; a little wider than asked, as
+        # a float timestamp may round: every record read is then checked exactly.
+        top = "+inf" if more.created_before is None else score(more.created_before) + 1e-3
+        bottom = "-inf" if more.created_after is None else score(more.created_after) - 1e-3
         out: list[TaskRecord] = []
-        page, start = max(limit, 50), 0
+        skip = offset
+        page, start = min(max(limit + offset, 50), 1000), 0
+        if limit <= 0:
+            return out
         async with self._call():
             while len(out) < limit:
-                ids = await self.redis.zrevrange(index, start, start + page - 1)
+                ids = await self.redis.zrevrangebyscore(index, top, bottom, start=start, num=page)
                 for t in await self._tasks(ids):
-                    if status is None or t.status == status:
-                        out.append(t)
+                    if (
+                        (status is None or t.status == status)
+                        and (created_by is None or t.created_by == created_by)
+                        and more.selects(t)
+                    ):
+                        if skip:
+                            skip -= 1
+                        elif len(out) < limit:
+                            out.append(t)
                 if len(ids) < page:
                     break
                 start += page
-        return out[:limit]
+        return out
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         live = [s for s in STATUSES if s not in TERMINAL_STATUSES]
@@ -218,10 +241,38 @@ class RedisStore(Store):
     async def load_messages(self, session_id: str) -> list[StoredMessage]:
         async with self._call():
             entries = await self.redis.xrange(self.keys.session(session_id, "log"))
-        return [
-            StoredMessage(session_id, int(eid.split(b"-")[0]), f[b"t"].decode(), f[b"d"].decode())
-            for eid, f in entries
-        ]
+        return _messages(session_id, entries)
+
+    async def read_messages(
+        self,
+        session_id: str,
+        *,
+        after_seq: int = 0,
+        before_seq: int | None = None,
+        limit: int = 1000,
+        newest: bool = False,
+    ) -> MessagePage:
+        key = self.keys.session(session_id, "log")
+        low = f"({after_seq}-0" if after_seq > 0 else "-"
+        high = "+" if before_seq is None else f"({before_seq}-0"
+        empty = before_seq is not None and before_seq <= max(after_seq, 0) + 1
+        async with self._call(), self.redis.pipeline(transaction=False) as pipe:
+            if limit > 0 and not empty:
+                if newest:
+                    pipe.xrevrange(key, high, low, count=limit)
+                else:
+                    pipe.xrange(key, low, high, count=limit)
+            pipe.xrange(key, "-", "+", count=1)
+            pipe.xrevrange(key, "+", "-", count=1)
+            *chosen, first, last = await pipe.execute()
+        entries = chosen[0] if chosen else []
+        if newest:
+            entries = entries[::-1]
+        return MessagePage(
+            _messages(session_id, entries),
+            _seq(first[0][0]) if first else 0,
+            _seq(last[0][0]) if last else 0,
+        )
 
     async def get_requests(self, session_id: str) -> list[RequestRecord]:
         async with self._call():
@@ -258,6 +309,17 @@ class RedisStore(Store):
                         pipe.zrem(self.keys.by(t.created_by), t.task_id)
                 await pipe.execute()
         return len(doomed)
+
+
+def _seq(entry_id: bytes) -> int:
+    return int(entry_id.split(b"-")[0])
+
+
+def _messages(session_id: str, entries: list[Any]) -> list[StoredMessage]:
+    return [
+        StoredMessage(session_id, _seq(eid), f[b"t"].decode(), f[b"d"].decode())
+        for eid, f in entries
+    ]
 
 
 def _check_order(parts: dict[str, WriteBatch]) -> None:

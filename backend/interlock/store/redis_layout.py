@@ -4,7 +4,8 @@ Every key of one session carries the session id as a hash tag (``{sid}``), so a 
 keys live in one Redis Cluster slot and one script may touch them all::
 
     P{sid}:task        hash    the task record, one field per attribute (JSON values)
-    P{sid}:log         stream  the replayable messages; entry id ``<seq>-0``, fields t, d
+    P{sid}:log         stream  the whole log, entry id ``<seq>-0``, fields t, d (trimmed only past
+                               INTERLOCK_LOG_MAX_MESSAGES, never the open request)
     P{sid}:seq         string  the highest seq ever stored (duplicates are refused below it)
     P{sid}:requests    hash    request id -> the request record (JSON)
     P{sid}:files       hash    artifact name -> content type
