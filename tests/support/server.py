@@ -7,8 +7,11 @@ whose loop was held that long fails the test when it stops (see ``tests.support.
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
+import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,6 +120,18 @@ def run_server(
             delete_prefix(own_prefix, ON_REDIS[-1] if ON_REDIS else overrides["redis_url"])
 
 
+def _where(thread: threading.Thread, loop: asyncio.AbstractEventLoop) -> str:
+    """Where a server that does not stop is stuck: its thread's stack and its loop's tasks
+    (read from this thread: a diagnosis, not a synchronised view)."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    lines = ["thread:\n", *traceback.format_stack(frame)] if frame else []
+    for task in list(asyncio.all_tasks(loop)):
+        out = io.StringIO()
+        task.print_stack(file=out)
+        lines.append(out.getvalue())
+    return "".join(lines)
+
+
 @contextmanager
 def _run_server(
     data_dir: Path,
@@ -172,7 +187,7 @@ def _run_server(
         server.should_exit = True
         thread.join(15)
         sock.close()
-        assert not thread.is_alive(), "server did not stop"
+        assert not thread.is_alive(), f"server did not stop:\n{_where(thread, loop_box[0])}"
         if errors:
             raise errors[0]
     # Only when the test itself passed: its own failure says more.

@@ -30,6 +30,8 @@ from .memory import MemoryBus
 log = logging.getLogger("interlock.bus")
 
 #: Backoff between reconnections of the listener and retries of the sender.
+#: Seconds each step of ``close`` may take.
+CLOSE_TIMEOUT = 2.0
 RETRY_FIRST, RETRY_MAX = 0.05, 2.0
 #: Messages published in one round trip at most, and handed on between two yields to the
 #: loop (what is buffered already is parsed without one).
@@ -69,14 +71,16 @@ class RedisBus(EventBus):
         ]
 
     async def close(self) -> None:
+        """Stop both tasks and close the connections, within ``CLOSE_TIMEOUT`` each step:
+        a shutdown must not wait on a Redis that stopped answering."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CLOSE_TIMEOUT)
         self._tasks = []
-        await self._pubsub.aclose()
-        await self._redis.aclose()
+        for connection in (self._pubsub, self._redis):
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(connection.aclose(), CLOSE_TIMEOUT)
 
     # ------------------------------------------------------------------- the interface
 
