@@ -35,6 +35,7 @@ from .errors import (
     MotionLimitError,
     SoftLimitError,
     UnknownAxisError,
+    stop_each,
 )
 from .reconnect import Backoff, BackoffOptions, Reconnector
 
@@ -371,14 +372,7 @@ class EpicsController:
         self._call(lambda: motor.halt.put(1, use_complete=False))
 
     def stop_all(self) -> None:
-        failed = []
-        for axis in self._axes:
-            try:
-                self.stop(axis)
-            except HardwareError as exc:
-                failed.append(f"{axis} ({exc})")
-        if failed:
-            raise HardwareError(f"could not stop axes: {', '.join(failed)}")
+        stop_each(self.stop, self._axes)
 
     def status(self) -> dict[str, AxisStatus]:
         result: dict[str, AxisStatus] = {}

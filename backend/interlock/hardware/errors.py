@@ -6,6 +6,7 @@ under the project's exception tree by changing one base class.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -122,3 +123,17 @@ class MotionTimeout(HardwareError):
         self.axis = axis
         self.position = position
         self.timeout = timeout
+
+
+def stop_each(stop: Callable[[str], None], axes: Iterable[str]) -> None:
+    """``stop`` every axis, each whatever the others did; then one :class:`HardwareError`
+    naming every axis that could not be stopped (and why), if any. ``stop_all`` of the
+    shipped controllers."""
+    failed = []
+    for axis in axes:
+        try:
+            stop(axis)
+        except HardwareError as exc:
+            failed.append(f"{axis} ({exc})")
+    if failed:
+        raise HardwareError(f"could not stop axes: {', '.join(failed)}")

@@ -23,6 +23,7 @@ from .errors import (
     HardwareError,
     SoftLimitError,
     UnknownAxisError,
+    stop_each,
 )
 from .reconnect import Backoff, BackoffOptions, Reconnector
 
@@ -335,14 +336,8 @@ class SimulatedController:
             self._stop_every_axis()
 
     def _stop_every_axis(self) -> None:
-        now, failed = self._clock(), []
-        for axis in self._axes:
-            try:
-                self._stop_locked(axis, now)
-            except HardwareError:
-                failed.append(axis)
-        if failed:
-            raise HardwareError(f"could not stop axes: {', '.join(failed)}")
+        now = self._clock()
+        stop_each(lambda axis: self._stop_locked(axis, now), self._axes)
 
     def status(self) -> dict[str, AxisStatus]:
         with self._lock:

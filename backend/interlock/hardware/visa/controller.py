@@ -18,6 +18,7 @@ from ..errors import (
     MotionLimitError,
     SoftLimitError,
     UnknownAxisError,
+    stop_each,
 )
 from ..reconnect import Backoff, Reconnector
 from .link import BadReply, LinkLost, VisaLink, reply_pattern
@@ -266,14 +267,7 @@ class VisaController:
         self._io(axis, send)
 
     def stop_all(self) -> None:
-        failed: list[str] = []
-        for axis in self._axes:
-            try:
-                self.stop(axis)
-            except HardwareError as exc:
-                failed.append(f"{axis} ({exc})")
-        if failed:
-            raise HardwareError(f"could not stop axes: {', '.join(failed)}")
+        stop_each(self.stop, self._axes)
 
     def status(self) -> dict[str, AxisStatus]:
         def sample() -> dict[str, AxisStatus]:
