@@ -566,6 +566,7 @@ describe("SessionView", () => {
       expect(await within(stream).findByText("old 3")).toBeInTheDocument();
       expect(within(stream).getByText("old 3")).toHaveTextContent(/^3old 3$/);
       live(again, frames.stream("line 11", 11)); // the live tail keeps coming
+      expect(await within(stream).findByText("line 11")).toBeInTheDocument(); // rendered in its own time
       await user.click(screen.getByRole("button", { name: "Load earlier output" }));
       expect(await within(stream).findByText("old 1")).toBeInTheDocument();
       expect(pages.map((p) => p.before)).toEqual(["6", "3"]);
