@@ -353,7 +353,8 @@ describe("SessionView", () => {
       "completed",
     );
     expect(await screen.findByRole("heading", { name: "Completed" })).toBeInTheDocument();
-    expect(await screen.findByRole("figure", { name: "Plot of scan" })).toBeInTheDocument();
+    // The plot's code loads on demand: on a busy machine that takes longer than findBy's 1 s.
+    expect(await screen.findByRole("figure", { name: "Plot of scan" }, { timeout: 10_000 })).toBeInTheDocument();
     expect(screen.getByText(/3 points, peak y = 0.9 at x = 1/)).toBeInTheDocument();
     expect(screen.getByRole("row", { name: "Position 1.5" })).toBeInTheDocument();
     expect(screen.getByRole("row", { name: "Subject Hi" })).toBeInTheDocument();
