@@ -185,6 +185,10 @@ class EpicsController:
         self.options = options
         self._timeout = options.timeout
         self._lock = threading.Lock()  # guards the fields below, never held over CA I/O
+        # Channel Access requests in flight: a link's channels are cleared only once none
+        # is (libca crashes the process when a channel is cleared under a request on it).
+        self._busy = 0
+        self._idle = threading.Condition()
         self._closed = False
         self._connected = False
         self._down_reason = "not connected yet"
@@ -235,19 +239,19 @@ class EpicsController:
             old, self._link, self._axes = self._link, link, axes
             self._connected = True
         if old is not None:
-            old.destroy()
+            self._retire(old)
         if not link.connected:  # lost again while the limits were read: no callback came
             self._lost("Channel Access connection lost while connecting")
 
     def _read_axis(self, link: _Link, axis: str) -> Axis:
         configured, motor = self._axes[axis], link.motors[axis]
-        low, high = self._get(motor.low_limit), self._get(motor.high_limit)
+        low, high = self._get(motor.low_limit, live=False), self._get(motor.high_limit, live=False)
         if not low < high:
             raise HardwareError(
                 f"axis {axis!r} ({motor.prefix}): soft limits LLM={low:g}, HLM={high:g} "
                 "are not set (LLM must be below HLM); Interlock moves only axes with limits"
             )
-        egu = self._get(motor.egu)
+        egu = self._get(motor.egu, live=False)
         if egu and egu != configured.unit:
             log.warning(
                 "axis %r (%s): EGU is %r, configured unit %r",
@@ -256,7 +260,7 @@ class EpicsController:
                 egu,
                 configured.unit,
             )
-        self._last[axis] = self._get(motor.readback)
+        self._last[axis] = self._get(motor.readback, live=False)
         return Axis(axis, configured.name, configured.unit, low, high)
 
     def _try_connect(self) -> bool:
@@ -268,7 +272,7 @@ class EpicsController:
         if old is not None:
             # Its channels must go first: pyepics would hand the new link the same (cached)
             # channel objects, still waiting out libca's search backoff.
-            old.destroy()
+            self._retire(old)
         self._connect()
         return True
 
@@ -290,8 +294,15 @@ class EpicsController:
                 raise ControllerDisconnected(self.name, self._down_reason)
             return self._link
 
-    def _call(self, fn: Callable[[], R]) -> R:
-        """Run one Channel Access request; a timeout or a lost channel is link loss."""
+    def _call(self, fn: Callable[[], R], *, live: bool = True) -> R:
+        """Run one Channel Access request; a timeout or a lost channel is link loss.
+
+        ``live``: on the current link, refused once it is being replaced or closed (its
+        channels are about to be cleared); a link still connecting passes False."""
+        with self._idle:
+            if live and self._link is None:
+                raise ControllerDisconnected(self.name, self._down_reason)
+            self._busy += 1
         try:
             return fn()
         except (HardwareError, ValueError):
@@ -300,12 +311,25 @@ class EpicsController:
             reason = _reason(exc)
             self._lost(reason)
             raise ControllerDisconnected(self.name, reason) from exc
+        finally:
+            with self._idle:
+                self._busy -= 1
+                if not self._busy:
+                    self._idle.notify_all()
 
-    def _get(self, signal: Any) -> Any:
+    def _retire(self, link: _Link) -> None:
+        """Clear a link's channels once no request is in flight (it is no longer current,
+        so no new one starts on it); bounded by a request's own timeout."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=2 * self._timeout + 1)
+        link.destroy()
+
+    def _get(self, signal: Any, *, live: bool = True) -> Any:
         return self._call(
             lambda: signal.get(
                 use_monitor=False, timeout=self._timeout, connection_timeout=self._timeout
-            )
+            ),
+            live=live,
         )
 
     def _motor(self, axis: str) -> Any:
@@ -407,7 +431,7 @@ class EpicsController:
                 self._closed, self._connected, self._link = True, False, None
             self._reconnector.close()
             if link is not None:
-                link.destroy()
+                self._retire(link)
 
 
 def _reason(exc: BaseException) -> str:
