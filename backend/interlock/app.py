@@ -28,11 +28,13 @@ from .auth.service import AuthService, with_auth
 from .auth.store import AuthStore
 from .bodies import BodyGuard
 from .bus import EventBus, MemoryBus, RedisBus
+from .cluster.node import ClusterNode
 from .controller_config import build_controller
 from .datadir import guarded
 from .exceptions import CapacityExceeded, QueueFull, StoreError
 from .forms import error_message
 from .hardware import ControllerDisconnected
+from .hardware.none import NoController
 from .logs import LogContext
 from .manager import SessionManager
 from .metrics import Metrics
@@ -42,7 +44,6 @@ from .settings import Settings
 from .site_guard import protect
 from .static_files import STATIC_DIR, mount_console
 from .store import RedisStore, SQLiteStore, Store
-from .store.redis_lock import PrefixLock
 from .supervisor import MotionSupervisor
 from .tasks import TaskRegistry, builtin_registry
 from .tasks.registry import load_task_modules
@@ -107,8 +108,12 @@ def create_app(
     services: dict[str, Any] | None = None,
     static_dir: Path | None = None,
     auth_store: AuthStore | None = None,
+    api: bool = True,
 ) -> FastAPI:
-    """Build the application. Everything not given is made from ``settings``."""
+    """Build the application. Everything not given is made from ``settings``.
+
+    ``api=False``: a worker (``interlock worker``): it serves ``/health`` and ``/metrics``
+    only and runs tasks from the shared queue."""
     settings = settings or Settings()
     owns_store = store is None
     store = store or _make_store(settings)
@@ -116,7 +121,8 @@ def create_app(
     services = dict(services or {})
     owns_controller = "controller" not in services
     if owns_controller:
-        services["controller"] = build_controller(settings)
+        # A web node of a cluster drives nothing: its workers own the controllers.
+        services["controller"] = build_controller(settings) if settings.worker else NoController()
     if UPLOADS not in services:
         ttl = timedelta(hours=settings.upload_ttl_hours)
         services[UPLOADS] = UploadStore(settings.uploads_dir, ttl=ttl)
@@ -133,6 +139,8 @@ def create_app(
         owns_controller=owns_controller,
     )
     supervisor.install()
+    if isinstance(bus, RedisBus):
+        manager.cluster = _node(manager, bus, supervisor, services["controller"].name)
     connections = ConnectionRegistry()
     presence = PresenceBoard(manager.watchers)
     auth = AuthService.from_settings(settings, connections, auth_store) if settings.auth else None
@@ -140,16 +148,9 @@ def create_app(
     collected = Metrics(manager, connections)
     outbound = _Outbound.install(settings, manager)
 
-    # One server per Redis prefix (redis_lock.py), as one per data directory.
-    lock = (
-        PrefixLock(settings.redis_url, settings.redis_prefix)
-        if settings.redis_url and owns_store
-        else None
-    )
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _claimed(lock), _opened(store, bus):
+        async with _opened(store, bus):
             outbound.start()  # before recovery: its events (interrupted tasks) go out too
             await manager.start()
             sweeper.start()
@@ -235,6 +236,20 @@ def create_app(
         errors = [{**err, "msg": error_message(err)} for err in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
+    _mount(app, api, static_dir or STATIC_DIR)
+    app.state.openapi_json = _openapi_document(app)
+    # What libraries leave to the first request (imports, file reads): done now, before any
+    # event loop serves the app.
+    warm_up_once(debug_loop=settings.debug_loop)
+    return app
+
+
+def _mount(app: FastAPI, api: bool, static_dir: Path) -> None:
+    """Every route, or a worker's (``api=False``): ``/health`` and ``/metrics``."""
+    if not api:
+        for router in (health.router, metrics.router):
+            app.include_router(router)
+        return
     for router in (
         health.router,
         auth_api.router,
@@ -245,28 +260,27 @@ def create_app(
         move.router,
         ws.router,
         metrics.router,
+        uploads.router,
+        docs.router,
     ):
         app.include_router(router)
-    app.include_router(uploads.router)
-    app.include_router(docs.router)
-    mount_console(app, static_dir or STATIC_DIR)
-    app.state.openapi_json = _openapi_document(app)
-    # What libraries leave to the first request (imports, file reads): done now, before any
-    # event loop serves the app.
-    warm_up_once(debug_loop=settings.debug_loop)
-    return app
+    mount_console(app, static_dir)
 
 
-@asynccontextmanager
-async def _claimed(lock: PrefixLock | None) -> AsyncIterator[None]:
-    if lock is None:
-        yield
-        return
-    await lock.acquire()
-    try:
-        yield
-    finally:
-        await lock.release()
+def _node(
+    manager: SessionManager, bus: RedisBus, supervisor: MotionSupervisor, controller: str
+) -> ClusterNode:
+    """This process as a node of the cluster sharing the Redis prefix: a worker owns its
+    controller unless it is ``none``."""
+    owns = manager.settings.worker and controller != "none"
+    return ClusterNode(
+        manager,
+        bus,
+        worker=manager.settings.worker,
+        controller=controller if owns else None,
+        hardware=supervisor.describe if owns else None,
+        stop_hardware=(lambda by: supervisor.stop_all(by=by)) if owns else None,
+    )
 
 
 @asynccontextmanager

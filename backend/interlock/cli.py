@@ -1,6 +1,7 @@
 """Command line: run the server, and manage its users and API tokens.
 
-``interlock serve [--host H] [--port P] [--data-dir DIR] [...]``; ``interlock users …`` and
+``interlock serve [--host H] [--port P] [--data-dir DIR] [--no-worker] [...]`` and, with
+Redis, ``interlock worker [--controller NAME] [--task-types a,b] [...]``; ``interlock users …`` and
 ``interlock tokens …`` manage who may use it; ``interlock tasks|answer|watch|logs|attach``
 are the client commands (``interlock.terminal``).
 
@@ -12,6 +13,7 @@ for the users and tokens commands.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
 from .admin import add_admin_commands
@@ -35,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_flags(serve_parser)
     # A bad setting is a usage error of `serve`: keep its parser for settings_from.
     serve_parser.set_defaults(parser=serve_parser)
+    worker_parser = sub.add_parser(
+        "worker",
+        help="run tasks only, from the shared queue in Redis (INTERLOCK_REDIS_URL)",
+        description="Run tasks from the queue every instance of the deployment shares in "
+        "Redis, next to the hardware: --controller NAME is the controller this worker owns "
+        "(none: it runs only tasks that move nothing), --task-types a,b the task types it "
+        "runs. It serves /health and /metrics only, on --port (default: any free port). "
+        "Takes every setting of serve.",
+    )
+    add_settings_flags(worker_parser)
+    worker_parser.set_defaults(parser=worker_parser)
     add_admin_commands(sub)
     add_controller_commands(sub)
     add_client_commands(sub)
@@ -44,7 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
-        serve(settings_from(args, args.parser))
+        settings = settings_from(args, args.parser)
+        if not settings.worker and not settings.redis_url:
+            args.parser.error(
+                "--no-worker needs Redis (INTERLOCK_REDIS_URL): nothing else would run the tasks"
+            )
+        serve(settings)
+    elif args.command == "worker":
+        settings = settings_from(args, args.parser)
+        if not settings.redis_url:
+            args.parser.error("a worker takes its tasks from Redis: set INTERLOCK_REDIS_URL")
+        if "port" not in vars(args) and "INTERLOCK_PORT" not in os.environ:
+            settings = settings.model_copy(update={"port": 0})  # any free one
+        serve(settings.model_copy(update={"worker": True}), api=False)
     elif getattr(args, "handler", None) is not None:
         raise SystemExit(args.handler(args))
     elif getattr(args, "client_command", None) is not None:

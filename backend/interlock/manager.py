@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import admission
 from . import protocol as p
@@ -46,6 +46,9 @@ from .store import Artifact, MessagePage, RequestRecord, Store, TaskFilter, Task
 from .tasks.registry import TaskRegistry
 from .traffic import Traffic
 from .uploads import claim_inputs
+
+if TYPE_CHECKING:
+    from .cluster.node import ClusterNode
 
 log = logging.getLogger("interlock.sessions")
 
@@ -94,12 +97,19 @@ class SessionManager:
         self.lifecycle = Lifecycle()
         #: Messages and bytes handed to tabs (``interlock.metrics`` reads it).
         self.traffic = Traffic()
+        #: With Redis: this process as a node of the cluster (``interlock.cluster``): tasks
+        #: come from the shared queue, other nodes' sessions are mirrored, answers and
+        #: cancels go to the node running the task.
+        self.cluster: ClusterNode | None = None
 
     # -------------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
         self.journal.start()
-        await self.recover()
+        if self.cluster is None:
+            await self.recover()  # with Redis, a lost worker's tasks are reaped instead
+        else:
+            await self.cluster.start()
         await self._prune_quietly()
         self._prune_task = asyncio.create_task(self._prune_loop(), name="interlock-prune")
 
@@ -114,6 +124,8 @@ class SessionManager:
             self._prune_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._prune_task
+        if self.cluster is not None:
+            await self.cluster.stop()  # takes no more tasks
         for session in list(self.queue):
             self._drop_queued(session, TaskStatus.INTERRUPTED)
         runners = [s.runner for s in self.active.values() if s.runner is not None]
@@ -121,6 +133,8 @@ class SessionManager:
         if runners:
             await asyncio.gather(*runners, return_exceptions=True)
         await self.journal.stop()
+        if self.cluster is not None:
+            await self.cluster.leave()
 
     async def abort(self) -> None:
         """After a ``stop`` that ran out of time: stop writing; what is unwritten is lost."""
@@ -196,6 +210,10 @@ class SessionManager:
             # Checks may ask the controller (a blocking call): never on the event loop.
             await asyncio.to_thread(task_type.check, params, self.services)
         resources = task_type.resources(params)
+        if self.cluster is not None:
+            return await self._create_shared(
+                task_type.name, params, resources, queue, caller, respondents
+            )
         holder = admission.blocker(resources, self.active.values(), self.settings.max_concurrent)
         if holder is not None and not queue:
             raise CapacityExceeded(holder.id)
@@ -238,6 +256,50 @@ class SessionManager:
             session.set_status(TaskStatus.QUEUED)
         return session
 
+    async def _create_shared(
+        self,
+        task_type: str,
+        params: Any,
+        resources: frozenset[str],
+        queue: bool,
+        caller: Identity,
+        respondents: list[str] | None,
+    ) -> Session:
+        """``create`` with Redis: in the shared line, stored, then let workers take it."""
+        assert self.cluster is not None
+        record = TaskRecord(
+            task_id=str(uuid.uuid4()),
+            task_type=task_type,
+            parameters=params.model_dump(mode="json"),
+            status=TaskStatus.PENDING,
+            created_at=utcnow(),
+            message="Task submitted successfully",
+            respondents=respondents,
+            created_by=caller.user,
+        )
+        session = self._session(record, resources)
+        why = await self.cluster.admit(session, resources, queue=queue)
+        try:
+            await self.journal.write_through(tasks=[session.snapshot()])
+        except BaseException:
+            await self.cluster.withdraw(session.id)
+            raise
+        if why is not None:
+            record.message = f"Queued: {why}"
+            session.set_status(TaskStatus.QUEUED)
+        # Its first messages are written before any worker may take it and go on from them.
+        await self.journal.sync()
+        try:
+            await self.cluster.ready(session.id)
+        except Exception as exc:
+            await self.cluster.withdraw(session.id)
+            session.record.error = f"the cluster state in Redis is unreachable: {exc}"
+            session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
+            raise StoreUnavailable(session.record.error) from exc
+        if why is not None:
+            await self.cluster.waiting(session)
+        return session
+
     def _session(self, record: TaskRecord, resources: frozenset[str] = frozenset()) -> Session:
         return Session(
             record,
@@ -248,6 +310,8 @@ class SessionManager:
         )
 
     def queue_position(self, session: Session) -> int | None:
+        if self.cluster is not None:
+            return session.queue_place
         # Not list.index: its ValueError for a task not queued (most of them) would format
         # the session's repr, ~0.2 ms, once per task in every GET /tasks.
         return next((i for i, s in enumerate(self.queue, start=1) if s is session), None)
@@ -276,6 +340,9 @@ class SessionManager:
             except Exception:
                 log.exception("exit hook failed for %s", session.id)
         self._remember_finished(session)
+        if self.cluster is not None:
+            self.cluster.released(session)
+            return
         self._start_queued()
 
     def _start_queued(self) -> None:
@@ -349,11 +416,31 @@ class SessionManager:
             record = await self.store.get_task(session_id)
             if record is None:
                 raise TaskNotFound(session_id)
+            if self.cluster is not None and not TaskStatus(record.status).is_terminal:
+                # Another node runs it: this copy is current now only (``watch`` keeps one).
+                session, _ = await self._load(record, keep=False)
+                return session
             session, _ = await self._load(record)
             self._remember_finished(session)
             return session
 
-    async def _load(self, record: TaskRecord) -> tuple[Session, list[RequestRecord]]:
+    async def watch(self, session_id: str) -> Session:
+        """The session a tab watches: as ``get``, but with Redis one another node runs is
+        mirrored here, kept current by its messages (``ClusterNode.follow``)."""
+        if self.cluster is None:
+            return await self.get(session_id)
+        async with self._store_deadline():
+            return await self.cluster.follow(session_id)
+
+    async def refresh_waiting(self, session: Session) -> None:
+        """With Redis: note where a task waits in the shared line, and why."""
+        if self.cluster is not None:
+            async with self._store_deadline():
+                await self.cluster.waiting(session)
+
+    async def _load(
+        self, record: TaskRecord, *, keep: bool = True
+    ) -> tuple[Session, list[RequestRecord]]:
         """A session of an earlier run or an evicted one, and its requests still open."""
         session = self._session(record)
         for name, content_type in await self.store.list_artifacts(record.task_id):
@@ -376,12 +463,30 @@ class SessionManager:
             )
             messages = pinned.messages + messages
         session.load_history(messages, open_seq)
-        self.sessions[session.id] = session
+        if messages and messages[-1].seq > session.last_seq:
+            session.last_seq = session.record.last_seq = messages[-1].seq
+            session.published_seq = session.last_seq
+        if keep:
+            self.sessions[session.id] = session
         return session, open_requests
 
     def current(self) -> Session | None:
         """The oldest active (running or waiting) task."""
         return next((s for s in self.active.values() if s.id in self.sessions), None)
+
+    async def current_anywhere(self) -> Session | None:
+        """``current``; with Redis, the oldest active task of any node."""
+        session = self.current()
+        if session is not None or self.cluster is None:
+            return session
+        records = [
+            r
+            for status in (TaskStatus.RUNNING, TaskStatus.WAITING)
+            for r in await self.list_records(status.value, 100)
+        ]
+        if not records:
+            return None
+        return await self.get(min(records, key=lambda r: r.created_at).task_id)
 
     async def list_records(
         self,
@@ -446,6 +551,9 @@ class SessionManager:
         self.bus.unsubscribe(session.id, subscriber)
         if self.bus.subscriber_count(session.id) > 0:
             return
+        if self.cluster is not None and session.id in self.cluster.mirrors:
+            self.cluster.unfollow(session)  # its runner elsewhere watches its own hardware
+            return
         if session.status.is_terminal:
             self._evict()
             return
@@ -467,6 +575,19 @@ class SessionManager:
             traffic.bytes += tabs * len(frame_of(data))
         if type_ in LIFECYCLE_TYPES:
             self.lifecycle.observe(session, type_, data)
+
+    def deliver_mirrored(self, session: Session, type_: str, data: str) -> None:
+        """A message of a session another node runs reached its mirror here: to the tabs."""
+        bus = self.bus
+        bus.deliver_local(session.id, data)
+        tabs = bus.subscriber_count(session.id)
+        if tabs:
+            self.traffic.messages += tabs
+            self.traffic.bytes += tabs * len(frame_of(data))
+
+    def tab_closers(self, session_id: str) -> list[Callable[[int, str], None]]:
+        """How to close each of this instance's tabs of the session."""
+        return [s.close for s in self.bus.subscribers(session_id) if hasattr(s, "close")]
 
     def _session_lost(self, session_id: str, error: StoreError) -> None:
         """The store can never take this session's writes: end its task ``failed``."""
@@ -496,11 +617,32 @@ class SessionManager:
         session.request_cancel(reason, by)
         return True
 
-    async def cancel_and_wait(
+    async def cancel_anywhere(
         self, session_id: str, reason: str = OPERATOR_REASON, by: str | None = None
+    ) -> bool:
+        """``cancel``, where the task is: with Redis, at the worker that runs it (or taken
+        out of the shared line if none took it yet)."""
+        if self.cluster is not None and session_id not in self.active:
+            outcome = await self.cluster.cancel(session_id, reason, by, wait=False)
+            if outcome is not None:
+                return outcome is CancelOutcome.ENDED
+        return self.cancel(session_id, reason, by)
+
+    async def cancel_and_wait(
+        self,
+        session_id: str,
+        reason: str = OPERATOR_REASON,
+        by: str | None = None,
+        *,
+        routed: bool = False,
     ) -> CancelOutcome:
         """Cancel, then wait (up to the cancel timeout) until the task reached its terminal
-        state, so a client that asks right after the reply sees it ended and stopped."""
+        state, so a client that asks right after the reply sees it ended and stopped.
+        With Redis the worker running the task does it (``routed``: this is that worker)."""
+        if self.cluster is not None and not routed and session_id not in self.active:
+            outcome = await self.cluster.cancel(session_id, reason, by, wait=True)
+            if outcome is not None:
+                return outcome
         if not self.cancel(session_id, reason, by):
             return CancelOutcome.NOT_ACTIVE
         session = self.sessions[session_id]
@@ -524,13 +666,26 @@ class SessionManager:
         *,
         value: bool | None = None,
         values: dict[str, Any] | None = None,
+        routed: bool = False,
     ) -> str:
         """Take a person's answer: check it, store it, and only then let the task act on it.
+        With Redis the worker running the task takes it (``routed``: this is that worker).
 
         First valid answer wins; an answer that arrives while another is being stored waits
         for that one's fate. Returns the request id. Raises AnswerRejected (wire codes),
         TaskNotFound, or StoreError/StoreUnavailable (nothing was taken: the request stays
         open and the task does not act)."""
+        if self.cluster is not None and not routed and session_id not in self.active:
+            args = {
+                "session_id": session_id,
+                "request_id": request_id,
+                "answerer": answerer.model_dump(mode="json"),
+                "value": value,
+                "values": values,
+            }
+            routed_to = await self.cluster.answer(session_id, args)
+            if routed_to is not None:
+                return routed_to
         session = await self.get(session_id)
         while (req := session.pending) is not None and req.answering is not None:
             if not await asyncio.shield(req.answering):
@@ -540,10 +695,21 @@ class SessionManager:
         flight: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         taken.request.answering = flight
         applied = False
+        first = False
         try:
+            if self.cluster is not None:
+                # First answer wins across the cluster: one SET NX on the request id.
+                first = await self.cluster.first_answer(taken.request.request_id, session.id)
+                if not first:
+                    raise AnswerRejected(
+                        "already_answered",
+                        f"request {taken.request.request_id} was already answered",
+                    )
             await self.journal.write_through(requests=[taken.record])
             applied = session.apply(taken)
         finally:
+            if first and not applied and self.cluster is not None:
+                await self.cluster.forget_answer(taken.request.request_id, session.id)
             taken.request.answering = None
             flight.set_result(applied)
         if not applied:

@@ -19,6 +19,7 @@ from .logs import REQUEST_ID, SESSION_ID
 from .states import (
     SHUTDOWN_REASON,
     STORE_FAILED_REASON,
+    WORKER_LOST_REASON,
     RequestKind,
     ResolveReason,
     TaskStatus,
@@ -272,8 +273,8 @@ def _end_cancelled(session: Session, exc: TaskCancelled) -> None:
     if session.cancel_reason == STORE_FAILED_REASON:
         _end_failed(session, session.record.error or STORE_FAILED_REASON, False, None)
         return
-    if session.cancel_reason == SHUTDOWN_REASON:
-        session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=SHUTDOWN_REASON))
+    if session.cancel_reason in (SHUTDOWN_REASON, WORKER_LOST_REASON):
+        session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=session.cancel_reason))
         return
     position = exc.details.get("position")
     session.finish(TaskStatus.CANCELLED, p.TaskCancelled(reason=exc.reason, position=position))

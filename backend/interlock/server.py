@@ -193,12 +193,14 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: Any) -> uvicor
     return uvicorn.Config(app, **options)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, api: bool = True) -> None:
     """Hold the data directory, check it, then build the app and serve it until a signal
     stops it. A directory another server holds, or one that fails the start-up checks,
     ends the process at once with status 1 and one line on stderr (``DataDirError``), as
     does a non-loopback ``host`` without authentication (:data:`NO_AUTH_REFUSAL`), and a
-    controller that cannot be built (bad options: their field errors; no connection)."""
+    controller that cannot be built (bad options: their field errors; no connection).
+
+    ``api=False``: ``interlock worker`` (``create_app``'s ``api``)."""
     from .app import create_app
 
     logs.configure(settings)
@@ -214,7 +216,7 @@ def serve(settings: Settings) -> None:
         raise SystemExit(str(exc)) from None
     try:
         try:
-            app = create_app(settings)
+            app = create_app(settings, api=api)
         except (ControllerConfigError, HardwareError) as exc:
             # Bad controller options (the field errors) or a controller that cannot connect.
             raise SystemExit(f"interlock: cannot start: {exc}") from None

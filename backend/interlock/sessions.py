@@ -106,6 +106,10 @@ class Session:
     #: (cancel-to-stop latency, ``interlock.metrics``).
     cancel_asked_at: float | None = None
     ended_at: float | None = None
+    #: With Redis: the task's place in the shared queue and why no worker took it yet
+    #: (``interlock.cluster``; refreshed when asked).
+    queue_place: int | None = None
+    queued_reason: str | None = None
 
     def __post_init__(self) -> None:
         self.last_seq = self.record.last_seq

@@ -68,6 +68,21 @@ class Settings(BaseSettings):
         min_length=1,
         description="Prefix of every Redis key this server uses (one per deployment).",
     )
+    worker: bool = Field(
+        default=True,
+        description="Run tasks in this process (--no-worker: serve HTTP and WebSocket only; "
+        "with Redis, the workers of the deployment run them).",
+    )
+    task_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="The task types this process runs, comma-separated (empty: every type).",
+    )
+    worker_lease: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a worker's lease lasts (renewed every third of it); the tasks "
+        "of a worker that stops renewing end interrupted (reason 'worker lost').",
+    )
     max_concurrent: int = Field(
         default=1, ge=1, description="Tasks running at once (others get 409, or queue)."
     )
@@ -248,7 +263,9 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("allowed_origins", "allowed_hosts", "task_modules", mode="before")
+    @field_validator(
+        "allowed_origins", "allowed_hosts", "task_modules", "task_types", mode="before"
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -60,6 +60,9 @@ def transition(current: TaskStatus, target: TaskStatus) -> TaskStatus:
 
 #: Cancel reason of tasks alive at a graceful stop; they end ``interrupted``, not ``cancelled``.
 SHUTDOWN_REASON = "server shutdown"
+#: A task's worker stopped renewing its lease (``interlock.cluster``): it ended
+#: ``interrupted``, and is never run again.
+WORKER_LOST_REASON = "worker lost"
 #: Cancel reason when a person cancels (DELETE, the POC route, WebSocket ``cancel``).
 OPERATOR_REASON = "cancelled by operator"
 #: ``task_interrupted`` reason of tasks found unfinished after a crash.

@@ -129,6 +129,7 @@ async def submit(
         "status_url": f"/tasks/{session.id}",
         "ws_url": f"/ws/{session.id}",
         "queue_position": manager.queue_position(session),
+        "queued_reason": session.queued_reason,
     }
 
 
@@ -222,7 +223,7 @@ async def list_tasks(
 @router.get("/tasks/current/info", dependencies=[Depends(require(Role.VIEWER))])
 async def current_task(manager: Manager) -> TaskView | None:
     """The active (running or waiting) task, or null."""
-    session = manager.current()
+    session = await manager.current_anywhere()
     return session_view(session, manager) if session else None
 
 
@@ -232,6 +233,7 @@ async def get_task(task_id: str, manager: Manager) -> TaskView:
         session = await manager.get(task_id)
     except TaskNotFound:
         raise HTTPException(404, f"Task not found: {task_id}") from None
+    await manager.refresh_waiting(session)
     return session_view(session, manager)
 
 

@@ -93,6 +93,10 @@ class TaskView(BaseModel):
         description="The open request as sent on the WebSocket; null when none is open"
     )
     queue_position: int | None = Field(description="1 = next to start; null when not queued")
+    queued_reason: str | None = Field(
+        description="With Redis, for a task no worker took yet: why (no worker runs its "
+        "type, or it waits for a slot or a resource); null otherwise",
+    )
     last_seq: int
     artifacts: list[ArtifactView]
     respondents: list[str] | None = Field(
@@ -128,6 +132,9 @@ class CreatedTask(BaseModel):
     status_url: str
     ws_url: str
     queue_position: int | None
+    queued_reason: str | None = Field(
+        description="With Redis: why no worker took it yet (see TaskView)"
+    )
 
 
 class CancelledTask(BaseModel):
@@ -235,6 +242,22 @@ class HardwareView(BaseModel):
         "fault and the controller reconnects with backoff"
     )
     axes: list[AxisView]
+    workers: list[WorkerHardwareView] | None = Field(
+        default=None,
+        description="With Redis: every live worker that owns a controller, with its axes "
+        "(the fields above are this process's controller, or the first worker's)",
+    )
+
+
+class WorkerHardwareView(BaseModel):
+    """One worker's controller in ``GET /hardware`` (with Redis)."""
+
+    worker: str = Field(description="The worker's id")
+    host: str = Field(description="host:pid of the worker process")
+    controller: str | None = None
+    connected: bool = False
+    axes: list[AxisView] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why its axes could not be read")
 
 
 class AxisStopError(BaseModel):
@@ -292,6 +315,7 @@ def task_view(record: TaskRecord, session: Session | None, manager: SessionManag
         error=record.error,
         pending_request=pending,  # the wire dict, validated into its message model
         queue_position=manager.queue_position(session) if session is not None else None,
+        queued_reason=session.queued_reason if session is not None else None,
         last_seq=record.last_seq,
         artifacts=[
             ArtifactView(

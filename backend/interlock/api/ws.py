@@ -122,7 +122,7 @@ async def _serve(websocket: WebSocket, session_id: str, registration: Registrati
         )
         return
     try:
-        session = await manager.get(session_id)
+        session = await manager.watch(session_id)
     except TaskNotFound:
         await _refuse(websocket, "session_not_found", f"no session {session_id}", SESSION_NOT_FOUND)
         return
@@ -218,6 +218,16 @@ async def _receive_loop(
             conn.deliver(reply)
 
 
+async def _cancel(manager: SessionManager, session: Session, caller: Identity) -> str | None:
+    try:
+        cancelled = await manager.cancel_anywhere(session.id, by=caller.user)
+    except StoreError as exc:
+        return _error("store_unavailable", f"the cancel was not delivered: {exc}")
+    if not cancelled:
+        return _error("task_not_active", "the task is not running (already finished?)")
+    return None
+
+
 def _presence(
     session: Session,
     conn: Connection,
@@ -270,9 +280,7 @@ async def handle(
     if isinstance(msg, p.SetPresence):
         return _presence(session, conn, msg, caller, presence)
     if isinstance(msg, p.Cancel):
-        if not manager.cancel(session.id, by=caller.user):
-            return _error("task_not_active", "the task is not running (already finished?)")
-        return None
+        return await _cancel(manager, session, caller)
     answerer = p.Answerer(
         connection_id=conn.id,
         client=conn.client,

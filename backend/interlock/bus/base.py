@@ -49,6 +49,15 @@ class EventBus(abc.ABC):
     def publish(self, session_id: str, data: str) -> None:
         """Deliver ``data`` to every current subscriber of the session, in order."""
 
+    def deliver_local(self, session_id: str, data: str) -> None:
+        """Hand ``data`` to this instance's subscribers only (another instance published
+        it). On a bus of one instance that is ``publish``."""
+        self.publish(session_id, data)
+
+    def subscribers(self, session_id: str) -> list[Subscriber]:
+        """The session's subscribers on this instance."""
+        return []
+
     @abc.abstractmethod
     def subscriber_count(self, session_id: str) -> int:
         """How many subscribers the session has on this instance."""

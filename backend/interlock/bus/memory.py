@@ -32,6 +32,9 @@ class MemoryBus(EventBus):
             for sub in tuple(subs):
                 sub.deliver(data)
 
+    def subscribers(self, session_id: str) -> list[Subscriber]:
+        return list(self._subscribers.get(session_id, ()))
+
     def sessions(self) -> list[str]:
         """The sessions that have subscribers."""
         return list(self._subscribers)

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import uuid
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -60,6 +61,26 @@ class RedisBus(EventBus):
         self._listening: set[str] = set()
         self._down: str | None = None
         self._confirmed = asyncio.Condition()
+        #: Sessions followed explicitly (``follow``): listened to whether or not they have
+        #: subscribers here.
+        self._followed: set[str] = set()
+        #: Other channels listened to, and what takes their messages.
+        self._extra: dict[str, Callable[[bytes], None]] = {}
+        #: Takes another instance's message of a session (id, JSON text) instead of
+        #: handing it to this instance's subscribers directly (a mirror keeps it first).
+        self.on_remote: Callable[[str, str], None] | None = None
+        #: Takes what other instances send this one (``send``).
+        self.on_command: Callable[[bytes], None] | None = None
+        #: Called when the connection is back after a loss: what was published meanwhile
+        #: never arrived here (pub/sub is at most once), so mirrors must catch up.
+        self.on_reconnect: Callable[[], None] | None = None
+
+    @property
+    def instance_id(self) -> str:
+        return self.instance.decode()
+
+    def instance_channel(self, instance_id: str) -> str:
+        return f"{self.prefix}instance:{instance_id}"
 
     def channel(self, session_id: str) -> str:
         return f"{self.prefix}{{{session_id}}}:bus"
@@ -108,6 +129,38 @@ class RedisBus(EventBus):
     def subscriber_count(self, session_id: str) -> int:
         return self._local.subscriber_count(session_id)
 
+    def subscribers(self, session_id: str) -> list[Subscriber]:
+        return self._local.subscribers(session_id)
+
+    def deliver_local(self, session_id: str, data: str) -> None:
+        """Hand ``data`` to this instance's subscribers only (a mirror's fan-out)."""
+        self._local.publish(session_id, data)
+
+    def follow(self, session_id: str) -> None:
+        """Listen to the session's channel (``listening`` says when Redis confirmed it)."""
+        if session_id not in self._followed:
+            self._followed.add(session_id)
+            self._changed.set()
+
+    def unfollow(self, session_id: str) -> None:
+        if session_id in self._followed:
+            self._followed.discard(session_id)
+            self._changed.set()
+
+    def listen(self, channel: str, take: Callable[[bytes], None]) -> None:
+        """Listen to ``channel`` too; ``take`` gets each message's payload."""
+        self._extra[channel] = take
+        self._changed.set()
+
+    def send(self, instance_id: str, payload: bytes) -> None:
+        """Queue ``payload`` for another instance (its ``on_command``), in publish order."""
+        self._out.append((self.instance_channel(instance_id), payload))
+        self._wake.set()
+
+    def send_channel(self, channel: str, payload: bytes) -> None:
+        self._out.append((channel, payload))
+        self._wake.set()
+
     def health(self) -> str | None:
         return self._down
 
@@ -143,12 +196,15 @@ class RedisBus(EventBus):
                 await asyncio.sleep(0)
 
     def _wanted(self) -> set[str]:
-        return {self.channel(sid) for sid in self._local.sessions() if sid not in self._producing}
+        wanted = {self.channel(sid) for sid in self._local.sessions() if sid not in self._producing}
+        wanted.update(self.channel(sid) for sid in self._followed)
+        wanted.update(self._extra)
+        return wanted
 
     async def _listen(self) -> None:
         delay = RETRY_FIRST
         # Subscribed to its own channel always: a pub/sub connection with no channel ends.
-        own = f"{self.prefix}instance:{self.instance.decode()}"
+        own = self.instance_channel(self.instance_id)
         while True:
             try:
                 await self._pubsub.subscribe(own)
@@ -156,6 +212,8 @@ class RedisBus(EventBus):
                 if self._down is not None:
                     log.warning("the Redis bus is connected again")
                     self._down = None
+                    if self.on_reconnect is not None:
+                        self.on_reconnect()
                 while True:
                     if self._changed.is_set():
                         self._changed.clear()
@@ -186,7 +244,13 @@ class RedisBus(EventBus):
     async def _take(self, message: dict[str, Any]) -> None:
         kind, channel = message["type"], message["channel"].decode()
         if kind == "message":
-            self._hand_on(channel, message["data"])
+            if channel in self._extra:
+                self._extra[channel](message["data"])
+            elif channel.startswith(f"{self.prefix}instance:"):
+                if self.on_command is not None:
+                    self.on_command(message["data"])
+            else:
+                self._hand_on(channel, message["data"])
         elif kind in ("subscribe", "unsubscribe"):
             if kind == "subscribe":
                 self._listening.add(channel)
@@ -199,4 +263,8 @@ class RedisBus(EventBus):
         if payload.startswith(self.instance):
             return
         sid = name[name.index("{") + 1 : name.rindex("}")]
-        self._local.publish(sid, payload[len(self.instance) :].decode())
+        data = payload[len(self.instance) :].decode()
+        if self.on_remote is not None:
+            self.on_remote(sid, data)
+        else:
+            self._local.publish(sid, data)

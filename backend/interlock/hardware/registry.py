@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .controller import Controller
 from .errors import HardwareError, InvalidControllerOptions, UnknownControllerError
+from .none import NoController
 from .simulated import SimulatedController
 
 ENTRY_POINT_GROUP = "interlock.controllers"
@@ -33,7 +34,10 @@ class ControllerFactory(Protocol):
 
 # Built-ins win over entry points of the same name, so a stray plugin cannot replace the
 # simulator that tests and demos rely on.
-_BUILTIN: dict[str, ControllerFactory] = {"simulated": cast(ControllerFactory, SimulatedController)}
+_BUILTIN: dict[str, ControllerFactory] = {
+    "simulated": cast(ControllerFactory, SimulatedController),
+    "none": cast(ControllerFactory, NoController),
+}
 
 
 def _entry_points() -> dict[str, EntryPoint]:

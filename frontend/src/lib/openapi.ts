@@ -198,7 +198,8 @@ export interface paths {
         };
         /**
          * Hardware
-         * @description The controller and every axis: position, motion, unit and soft limits.
+         * @description The controller and every axis: position, motion, unit and soft limits. With Redis,
+         *     also every worker's controller and axes (``workers``).
          */
         get: operations["hardware_hardware_get"];
         put?: never;
@@ -760,6 +761,11 @@ export interface components {
             message: string | null;
             /** Queue Position */
             queue_position: number | null;
+            /**
+             * Queued Reason
+             * @description With Redis: why no worker took it yet (see TaskView)
+             */
+            queued_reason: string | null;
             /** Session Id */
             session_id: string;
             status: components["schemas"]["TaskStatus"];
@@ -799,6 +805,11 @@ export interface components {
             connected: boolean;
             /** Controller */
             controller: string;
+            /**
+             * Workers
+             * @description With Redis: every live worker that owns a controller, with its axes (the fields above are this process's controller, or the first worker's)
+             */
+            workers: components["schemas"]["WorkerHardwareView"][] | null;
         };
         /**
          * Health
@@ -1542,6 +1553,11 @@ export interface components {
              */
             queue_position: number | null;
             /**
+             * Queued Reason
+             * @description With Redis, for a task no worker took yet: why (no worker runs its type, or it waits for a slot or a resource); null otherwise
+             */
+            queued_reason: string | null;
+            /**
              * Respondents
              * @description Who may answer its prompts (and admins); null: any operator
              */
@@ -1650,6 +1666,36 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /**
+         * WorkerHardwareView
+         * @description One worker's controller in ``GET /hardware`` (with Redis).
+         */
+        WorkerHardwareView: {
+            /** Axes */
+            axes: components["schemas"]["AxisView"][];
+            /**
+             * Connected
+             * @default false
+             */
+            connected: boolean;
+            /** Controller */
+            controller: string | null;
+            /**
+             * Error
+             * @description Why its axes could not be read
+             */
+            error: string | null;
+            /**
+             * Host
+             * @description host:pid of the worker process
+             */
+            host: string;
+            /**
+             * Worker
+             * @description The worker's id
+             */
+            worker: string;
         };
     };
     responses: never;

@@ -91,6 +91,7 @@ export function task(overrides: Partial<Task> = {}): Task {
     error: null,
     pending_request: null,
     queue_position: null,
+    queued_reason: null,
     last_seq: 0,
     artifacts: [],
     respondents: null,

@@ -16,6 +16,25 @@ function renderList(intervalMs?: number) {
 }
 
 describe("TaskList", () => {
+  it("says why a queued task waits when the server knows (no worker runs its type)", async () => {
+    stubFetch({
+      "GET /tasks": [
+        task({
+          task_id: "q1",
+          session_id: "q1",
+          status: "queued",
+          queue_position: 2,
+          queued_reason: "no worker runs task type 'interactive_demo' (see their --task-types)",
+        }),
+      ],
+    });
+    renderList();
+    const row = await screen.findByRole("row", { name: /q1/ });
+    expect(
+      within(row).getByText("queued (position 2): no worker runs task type 'interactive_demo' (see their --task-types)"),
+    ).toBeInTheDocument();
+  });
+
   it("lists tasks with status, progress and who they wait on, linking each to its session", async () => {
     const { calls } = stubFetch({
       "GET /tasks": [

@@ -18,7 +18,10 @@ const STATUSES = TASK_STATUSES.filter((s) => s !== "pending");
 /** Who the task waits on, or what it last reported ("stage: message", the stage once). */
 export function activity(task: Task): string {
   if (task.pending_request) return withUnits(`waiting for operator: ${task.pending_request.prompt}`);
-  if (task.status === "queued") return task.queue_position ? `queued (position ${task.queue_position})` : "queued";
+  if (task.status === "queued") {
+    const queued = task.queue_position ? `queued (position ${task.queue_position})` : "queued";
+    return task.queued_reason ? `${queued}: ${task.queued_reason}` : queued;
+  }
   if (task.status === "failed" && task.error) return withUnits(task.error);
   const { stage, message } = task;
   if (stage && message?.startsWith(`${stage}:`)) return withUnits(message);

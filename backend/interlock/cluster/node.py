@@ -1,0 +1,661 @@
+"""This process as one node of a cluster on Redis: it mirrors the sessions other nodes run,
+routes answers and cancels to the worker that runs the task, and, as a worker, takes tasks
+from the shared queue under a lease.
+
+Mirrors. A tab on this node watches a session another node runs through a *mirror*: a
+``Session`` loaded from the shared store and kept current by the messages its runner
+publishes on the bus. Joining is gap-free: the node listens to the session's channel, waits
+until Redis confirmed it, then loads the store; messages that arrived meanwhile are applied
+after it, skipping what the store had. A message that skips a seq (pub/sub lost some while
+the connection was down) drops the mirror and closes its tabs with 1013: they reconnect
+with ``since`` and get exactly what they missed from the store.
+
+Workers. A worker registers (``Coordinator.renew``) and renews its lease every third of
+``INTERLOCK_WORKER_LEASE``; it claims tasks when woken (a task was admitted or freed a slot)
+and at least once per renewal. Every node reaps expired leases: the tasks of a worker that
+stopped renewing end ``interrupted`` with reason ``worker lost``. A worker that could not
+renew for a whole lease stops its own tasks (another node has interrupted them by then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import RedisError
+
+from .. import protocol as p
+from ..exceptions import AnswerRejected, StoreError, StoreUnavailable, TaskNotFound
+from ..forms import Form
+from ..frames import WireText
+from ..sessions import PendingRequest, Session, utcnow
+from ..states import WORKER_LOST_REASON as WORKER_LOST
+from ..states import ResolveReason, TaskStatus
+from ..store import RequestRecord, TaskRecord
+from .coordinator import Coordinator, Lost, WorkerInfo, this_host
+from .rpc import CallFailed, Rpc
+
+if TYPE_CHECKING:
+    from ..bus.redis import RedisBus
+    from ..manager import CancelOutcome, SessionManager
+
+log = logging.getLogger("interlock.cluster")
+
+#: Seconds a routed answer, cancel or stop waits for the node that acts on it.
+CALL_TIMEOUT = 5.0
+#: Close code of a tab whose mirror fell behind: reconnect with ``since``.
+TRY_AGAIN_LATER = 1013
+_REQUESTS = (p.type_of(p.RequestConfirmation), p.type_of(p.RequestUserInput))
+_RESOLVED = p.type_of(p.RequestResolved)
+_STATUS = p.type_of(p.Status)
+_PROGRESS = p.type_of(p.Progress)
+
+
+class ClusterNode:
+    """The cluster side of a ``SessionManager`` on Redis (``manager.cluster``)."""
+
+    def __init__(
+        self,
+        manager: SessionManager,
+        bus: RedisBus,
+        *,
+        worker: bool,
+        controller: str | None,
+        hardware: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        stop_hardware: Callable[[str | None], Awaitable[dict[str, Any]]] | None = None,
+    ) -> None:
+        self.manager = manager
+        self.bus = bus
+        self.settings = manager.settings
+        self.coordinator = Coordinator(bus._redis, self.settings.redis_prefix)
+        self.id = bus.instance_id
+        self.worker = worker
+        host, pid = this_host()
+        self.info = WorkerInfo(
+            id=self.id,
+            host=host,
+            pid=pid,
+            task_types=list(self.settings.task_types),
+            controller=controller,
+        )
+        self.hardware = hardware
+        self.stop_hardware = stop_hardware
+        self.rpc = Rpc(
+            bus,
+            {
+                "answer": self._serve_answer,
+                "cancel": self._serve_cancel,
+                "hardware": self._serve_hardware,
+                "stop_hardware": self._serve_stop,
+            },
+        )
+        #: Sessions mirrored here, and messages that came while one was being loaded.
+        self.mirrors: set[str] = set()
+        self._joining: dict[str, list[str]] = {}
+        self._join_locks: dict[str, asyncio.Lock] = {}
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lease_ok = True
+        bus.on_remote = self._remote
+        bus.on_reconnect = self._resync_all
+        if worker:
+            bus.listen(self.coordinator.wake_channel, lambda _payload: self._wake.set())
+
+    # ----------------------------------------------------------------------- life
+
+    async def start(self) -> None:
+        loops: list[Callable[[], Coroutine[Any, Any, None]]] = [self._reap_loop]
+        if self.worker:
+            await self._renew(first=True)
+            loops += [self._lease_loop, self._claim_loop]
+        self._tasks = [asyncio.create_task(f(), name=f"interlock-{f.__name__}") for f in loops]
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop claiming and renewing (the manager ends the tasks), then leave."""
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2.0)
+        self._tasks = []
+        await self.rpc.close()
+
+    async def leave(self) -> None:
+        """After the manager ended this worker's tasks: free their slots, end the lease."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2.0)
+        if self.worker:
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                async with asyncio.timeout(2.0):
+                    await self.coordinator.leave(self.id)
+
+    # ------------------------------------------------------------------ admission
+
+    async def admit(
+        self, session: Session, resources: frozenset[str], *, queue: bool
+    ) -> str | None:
+        """Put a new task in line (raises ``CapacityExceeded``/``QueueFull``); why it
+        waits, or None. ``ready`` lets workers take it once it is stored."""
+        try:
+            return await self.coordinator.admit(
+                session.id,
+                session.record.task_type,
+                resources,
+                queue=queue,
+                max_concurrent=self.settings.max_concurrent,
+                max_queued=self.settings.max_queued,
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+
+    async def ready(self, session_id: str) -> None:
+        await self.coordinator.ready(session_id)
+
+    async def withdraw(self, session_id: str) -> None:
+        with contextlib.suppress(RedisError):
+            await self.coordinator.release(session_id)
+
+    def released(self, session: Session) -> None:
+        """A task this worker ran ended: free its slot (in the background)."""
+        task = asyncio.create_task(self._release(session.id), name="interlock-release")
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+
+    async def _release(self, task_id: str) -> None:
+        delay = 0.05
+        while True:
+            try:
+                await self.coordinator.release(task_id)
+                return
+            except RedisError as exc:
+                log.warning(
+                    "freeing the slot of %s failed (%s); again in %.2fs", task_id, exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def waiting(self, session: Session) -> None:
+        """Note on the session where it waits and why (``GET /tasks/{id}``)."""
+        if session.status not in (TaskStatus.PENDING, TaskStatus.QUEUED):
+            session.queue_place, session.queued_reason = None, None
+            return
+        try:
+            place, why = await self.coordinator.waiting(session.id)
+        except RedisError:
+            return
+        session.queue_place, session.queued_reason = place, why
+
+    # ------------------------------------------------------------------- workers
+
+    async def _renew(self, *, first: bool = False) -> bool:
+        if self.hardware is not None:
+            with contextlib.suppress(Exception):
+                described = await self.hardware()
+                axes = [
+                    {"name": a.get("id"), "position": a.get("position"), "unit": a.get("unit")}
+                    for a in described.get("axes", [])
+                ]
+                self.info = replace(self.info, axes=axes)
+        return await self.coordinator.renew(self.info, self.settings.worker_lease, first=first)
+
+    async def _lease_loop(self) -> None:
+        lease = self.settings.worker_lease
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                if await self._renew():
+                    renewed = loop.time()
+                    self._lease_ok = True
+                    continue
+                log.error("this worker's lease was lost: its tasks are interrupted")
+                self._stop_tasks()
+                await self._renew(first=True)  # a new lease, for tasks from now on
+                renewed = loop.time()
+                continue
+            except RedisError as exc:
+                log.warning("renewing the worker lease failed: %s", exc)
+                if loop.time() - renewed < lease:
+                    continue
+            # Not renewed for a whole lease: others count this worker lost. Stop its tasks.
+            self._lease_ok = False
+            self._stop_tasks()
+
+    def _stop_tasks(self) -> None:
+        for session in list(self.manager.active.values()):
+            session.request_cancel(WORKER_LOST)
+
+    async def _claim_loop(self) -> None:
+        delay = 0.05
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.worker_lease / 3):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                while self._lease_ok:
+                    task_id = await self.coordinator.claim(self.info, self.settings.max_concurrent)
+                    if task_id is None:
+                        break
+                    await self._take(task_id)
+                delay = 0.05
+            except (RedisError, StoreError) as exc:
+                log.warning("taking tasks from the queue failed (%s); again in %.2fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                self._wake.set()
+
+    async def _take(self, task_id: str) -> None:
+        """Run a task this worker claimed (its record and first messages are stored)."""
+        manager = self.manager
+        record = await manager.store.get_task(task_id)
+        if record is None or TaskStatus(record.status).is_terminal:
+            await self.coordinator.release(task_id)
+            return
+        session, _ = await self._own(record)
+        try:
+            task_type = manager.registry.get(record.task_type)
+            params = task_type.validate(record.parameters)
+        except Exception as exc:
+            log.exception("task %s cannot run here", task_id)
+            session.record.error = f"cannot run on worker {self.info.name}: {exc}"
+            session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
+            self.released(session)
+            return
+        session.resources = task_type.resources(params)
+        manager._params[session.id] = params
+        manager._launch(session)
+
+    async def _reap_loop(self) -> None:
+        period = max(0.1, self.settings.worker_lease / 4)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                lost = await self.coordinator.reap()
+            except RedisError as exc:
+                log.warning("checking the workers' leases failed: %s", exc)
+                continue
+            for item in lost:
+                try:
+                    await self._interrupt(item)
+                except Exception:
+                    log.exception("ending task %s of a lost worker failed", item.task_id)
+
+    async def _interrupt(self, lost: Lost) -> None:
+        """End a task whose worker was lost: ``interrupted``, its open prompt cancelled."""
+        manager = self.manager
+        running_here = manager.active.get(lost.task_id)
+        if running_here is not None:
+            # This very worker lost its lease (it was held up): stop the task here.
+            running_here.request_cancel(WORKER_LOST)
+            return
+        record = await manager.store.get_task(lost.task_id)
+        if record is None or TaskStatus(record.status).is_terminal:
+            return
+        session, open_requests = await self._own(record)
+        axes = [r.split(":", 1)[1] for r in lost.resources if r.startswith("axis:")]
+        axes = axes or [str(a.get("name")) for a in lost.worker.axes]
+        where = ", ".join(
+            f"{a.get('name')} at {a.get('position')} {a.get('unit') or ''}".rstrip()
+            for a in lost.worker.axes
+            if not axes or a.get("name") in axes
+        )
+        session.record.error = (
+            f"worker {lost.worker.name} stopped renewing its lease; the axes it drove "
+            f"({', '.join(axes) or 'none'}; last reported: {where or 'nothing'}) may not "
+            "have been stopped by it: check them"
+        )
+        for req in open_requests:
+            session.resolved[req.request_id] = ResolveReason.CANCELLED
+            manager.journal.put_request(
+                replace(req, status=ResolveReason.CANCELLED.value, resolved_at=utcnow())
+            )
+            session.emit(
+                p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
+            )
+        session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=WORKER_LOST))
+        log.error("task %s interrupted: %s", session.id, session.record.error)
+        await manager.journal.sync()
+        manager._remember_finished(session)
+
+    # -------------------------------------------------------------------- mirrors
+
+    async def _own(self, record: TaskRecord) -> tuple[Session, list[RequestRecord]]:
+        """The session of ``record``, loaded from the store to be run (or ended) here. A
+        mirror of it becomes that session in place: its tabs hold that very object."""
+        session, open_requests = await self.manager._load(record, keep=False)
+        # No await from here on: nothing may mirror it again in between.
+        mirror = self.manager.sessions.get(record.task_id)
+        if mirror is not None and record.task_id in self.mirrors:
+            self.mirrors.discard(record.task_id)
+            self.bus.unfollow(record.task_id)
+            mirror.__dict__.update(session.__dict__)
+            session = mirror
+        self.manager.sessions[record.task_id] = session
+        return session, open_requests
+
+    def owns(self, session_id: str) -> bool:
+        return session_id in self.manager.active
+
+    async def follow(self, session_id: str) -> Session:
+        """The session, mirrored here if another node runs it (see the module doc)."""
+        manager = self.manager
+        session = manager.sessions.get(session_id)
+        if session is not None and (session_id in self.mirrors or self.owns(session_id)):
+            return session
+        lock = self._join_locks.setdefault(session_id, asyncio.Lock())
+        async with lock:
+            session = manager.sessions.get(session_id)
+            if session is not None and (session_id in self.mirrors or self.owns(session_id)):
+                return session
+            if session is not None and session.status.is_terminal:
+                return session
+            self._joining[session_id] = []
+            self.bus.follow(session_id)
+            try:
+                async with asyncio.timeout(self.settings.store_timeout):
+                    await self.bus.listening(session_id)
+                record = await manager.store.get_task(session_id)
+                if record is None:
+                    raise TaskNotFound(session_id)
+                session, _ = await manager._load(record, keep=False)
+            except TimeoutError:
+                self.bus.unfollow(session_id)
+                raise StoreUnavailable("Redis did not confirm the subscription in time") from None
+            except BaseException:
+                self.bus.unfollow(session_id)
+                raise
+            finally:
+                arrived = self._joining.pop(session_id, [])
+                self._join_locks.pop(session_id, None)
+            current = manager.sessions.get(session_id)
+            if current is not None and self.owns(session_id):
+                self.bus.unfollow(session_id)  # this node took it meanwhile
+                return current
+            manager.sessions[session_id] = session
+            if session.status.is_terminal:
+                self.bus.unfollow(session_id)
+                manager._remember_finished(session)
+                return session
+            self.mirrors.add(session_id)
+            for data in arrived:
+                self._apply(session, data)
+            return session
+
+    def unfollow(self, session: Session) -> None:
+        """The last tab of a mirrored session left: forget it (it is loaded again later)."""
+        if session.id in self.mirrors:
+            self._drop_mirror(session.id, close=False)
+
+    def _drop_mirror(self, session_id: str, *, close: bool) -> None:
+        if session_id not in self.mirrors:
+            return
+        self.mirrors.discard(session_id)
+        self.bus.unfollow(session_id)
+        session = self.manager.sessions.pop(session_id, None)
+        if close and session is not None:
+            for close_tab in list(self.manager.tab_closers(session_id)):
+                close_tab(TRY_AGAIN_LATER, "this instance fell behind; reconnect with since")
+
+    def _resync_all(self) -> None:
+        """The bus was cut off: what it missed meanwhile is in the store, not here."""
+        for session_id in list(self.mirrors):
+            self._drop_mirror(session_id, close=True)
+
+    def _remote(self, session_id: str, data: str) -> None:
+        """A message another node published for a session."""
+        joining = self._joining.get(session_id)
+        if joining is not None:
+            joining.append(data)
+            return
+        if session_id not in self.mirrors:
+            return
+        session = self.manager.sessions.get(session_id)
+        if session is None:
+            self.mirrors.discard(session_id)
+            return
+        self._apply(session, data)
+
+    def _apply(self, session: Session, data: str) -> None:
+        try:
+            message = json.loads(data)
+            seq = int(message["seq"])
+            kind = str(message["type"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed message of session %s", session.id)
+            return
+        if seq <= session.last_seq:
+            return  # the store had it already
+        if seq != session.last_seq + 1:
+            log.warning(
+                "session %s: message %d arrived after %d (some were lost); resyncing",
+                session.id,
+                seq,
+                session.last_seq,
+            )
+            self._drop_mirror(session.id, close=True)
+            return
+        session.last_seq = session.record.last_seq = seq
+        text = WireText(data)
+        session.history.append((seq, text))
+        if len(session.history) > session.history_size:
+            session._trim()
+        session.published(seq)
+        _follow_state(session, kind, message)
+        self.manager.deliver_mirrored(session, kind, text)
+        if session.status.is_terminal:
+            session.finished.set()
+
+    # -------------------------------------------------------------------- routing
+
+    async def _owner(self, session_id: str) -> str | None:
+        try:
+            return await self.coordinator.owner(session_id)
+        except RedisError as exc:
+            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+
+    async def answer(self, session_id: str, args: dict[str, Any]) -> str | None:
+        """Hand an answer to the worker running the task; its request id. None when no
+        other node runs it (the caller takes it here)."""
+        owner = await self._owner(session_id)
+        if owner is None or owner == self.id:
+            return None
+        try:
+            reply = await self.rpc.call(owner, "answer", args, CALL_TIMEOUT)
+        except CallFailed as exc:
+            raise StoreUnavailable(f"the answer may not have been taken: {exc}") from None
+        if "request_id" in reply:
+            return str(reply["request_id"])
+        if "rejected" in reply:
+            raise AnswerRejected(reply["rejected"], reply.get("message", ""), reply.get("errors"))
+        if reply.get("unavailable"):
+            raise StoreUnavailable(reply["unavailable"])
+        if reply.get("not_found"):
+            raise TaskNotFound(session_id)
+        raise StoreError(reply.get("error", "the worker could not take the answer"))
+
+    def _answered_key(self, session_id: str, request_id: str) -> str:
+        return f"{self.settings.redis_prefix}{{{session_id}}}:answered:{request_id}"
+
+    async def first_answer(self, request_id: str, session_id: str) -> bool:
+        """Whether this is the first answer to the request anywhere (SET NX on its id)."""
+        ttl = int(self.settings.retention_days * 86400) or 86400
+        try:
+            return bool(
+                await self.coordinator.redis.set(
+                    self._answered_key(session_id, request_id), self.id, nx=True, ex=ttl
+                )
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
+
+    async def forget_answer(self, request_id: str, session_id: str) -> None:
+        """The first answer was not taken after all (the store refused it): allow another."""
+        with contextlib.suppress(RedisError):
+            await self.coordinator.redis.delete(self._answered_key(session_id, request_id))
+
+    async def _serve_answer(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            rid = await self.manager.answer(
+                args["session_id"],
+                args.get("request_id"),
+                p.Answerer.model_validate(args["answerer"]),
+                value=args.get("value"),
+                values=args.get("values"),
+                routed=True,
+            )
+        except AnswerRejected as exc:
+            return {"rejected": exc.code, "message": exc.message, "errors": exc.errors}
+        except TaskNotFound:
+            return {"not_found": True}
+        except StoreError as exc:
+            return {"unavailable": str(exc)}
+        return {"request_id": rid}
+
+    async def cancel(
+        self, session_id: str, reason: str, by: str | None, *, wait: bool
+    ) -> CancelOutcome | None:
+        """Cancel a task another node holds: out of line if no worker took it yet (ended
+        here), else at its worker. None when this node should act itself."""
+        from ..manager import CancelOutcome
+
+        try:
+            if await self.coordinator.withdraw(session_id):
+                await self._cancel_waiting(session_id, reason, by)
+                return CancelOutcome.ENDED
+        except RedisError as exc:
+            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+        owner = await self._owner(session_id)
+        if owner is None:
+            return CancelOutcome.NOT_ACTIVE
+        if owner == self.id:
+            return None
+        args = {"session_id": session_id, "reason": reason, "by": by, "wait": wait}
+        timeout = self.settings.cancel_timeout + CALL_TIMEOUT if wait else CALL_TIMEOUT
+        try:
+            reply = await self.rpc.call(owner, "cancel", args, timeout)
+        except CallFailed:
+            return CancelOutcome.STILL_RUNNING
+        return CancelOutcome(reply.get("outcome", CancelOutcome.NOT_ACTIVE.value))
+
+    async def _cancel_waiting(self, session_id: str, reason: str, by: str | None) -> None:
+        manager = self.manager
+        record = await manager.store.get_task(session_id)
+        if record is None or TaskStatus(record.status).is_terminal:
+            return
+        session, _ = await self._own(record)
+        session.request_cancel(reason, by)
+        session.finish(TaskStatus.CANCELLED, p.TaskCancelled(reason=reason))
+        await manager.journal.sync()
+        manager._remember_finished(session)
+
+    async def _serve_cancel(self, args: dict[str, Any]) -> dict[str, Any]:
+        from ..manager import CancelOutcome
+
+        sid, reason, by = args["session_id"], args["reason"], args.get("by")
+        if args.get("wait"):
+            outcome = await self.manager.cancel_and_wait(sid, reason, by, routed=True)
+        else:
+            ok = self.manager.cancel(sid, reason, by)
+            outcome = CancelOutcome.ENDED if ok else CancelOutcome.NOT_ACTIVE
+        return {"outcome": outcome.value}
+
+    # ------------------------------------------------------------------- hardware
+
+    async def workers_hardware(self) -> list[dict[str, Any]]:
+        """Every live worker's controller and axes (this one's without a call)."""
+        out: list[dict[str, Any]] = []
+        for info in await self.coordinator.live_workers():
+            if info.controller is None:
+                continue
+            entry: dict[str, Any] = {"worker": info.id, "host": info.name}
+            try:
+                if info.id == self.id and self.hardware is not None:
+                    entry.update(await self.hardware())
+                else:
+                    entry.update(await self.rpc.call(info.id, "hardware", {}, CALL_TIMEOUT))
+            except CallFailed as exc:
+                entry["error"] = str(exc)
+            out.append(entry)
+        return out
+
+    async def _serve_hardware(self, _args: dict[str, Any]) -> dict[str, Any]:
+        if self.hardware is None:
+            return {"error": "this worker owns no controller"}
+        try:
+            return await self.hardware()
+        except Exception as exc:
+            return {"error": f"controller error: {exc}"}
+
+    async def stop_everywhere(self, by: str | None) -> list[dict[str, Any]]:
+        """``POST /hardware/stop`` on every other worker that owns a controller, at once."""
+        targets = [
+            w for w in await self.coordinator.live_workers() if w.controller and w.id != self.id
+        ]
+
+        async def one(info: WorkerInfo) -> dict[str, Any]:
+            try:
+                return await self.rpc.call(info.id, "stop_hardware", {"by": by}, CALL_TIMEOUT)
+            except CallFailed as exc:
+                return {
+                    "stopped": [],
+                    "cancelled": [],
+                    "errors": [{"axis": f"worker {info.name}", "error": str(exc)}],
+                }
+
+        return list(await asyncio.gather(*(one(w) for w in targets)))
+
+    async def _serve_stop(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.stop_hardware is None:
+            return {"stopped": [], "cancelled": [], "errors": []}
+        return await self.stop_hardware(args.get("by"))
+
+
+def _follow_state(session: Session, kind: str, message: dict[str, Any]) -> None:
+    """What a mirror keeps of a message besides its history: status, prompt, progress."""
+    record = session.record
+    if kind == _STATUS:
+        status = TaskStatus(message["status"])
+        record.status = status
+        if status is TaskStatus.RUNNING and record.started_at is None:
+            record.started_at = utcnow()
+        if status.is_terminal:
+            record.completed_at = utcnow()
+    elif kind == _PROGRESS:
+        record.progress = message.get("progress", record.progress)
+        if message.get("stage") is not None:
+            record.stage = message["stage"]
+        if message.get("message") is not None or message.get("stage") is not None:
+            record.message = message.get("message") or message.get("stage")
+    elif kind in _REQUESTS:
+        model = p.RequestConfirmation if kind == _REQUESTS[0] else p.RequestUserInput
+        parsed = model.model_validate(message)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        req_record = RequestRecord(
+            request_id=parsed.request_id,
+            session_id=session.id,
+            seq=parsed.seq,
+            kind=parsed.kind.value if isinstance(parsed, p.RequestConfirmation) else "input",
+            prompt=parsed.prompt,
+            payload=message,
+        )
+        form: Form | None = None
+        session.pending = PendingRequest(parsed, form, future, req_record)
+        session.last_request_id = parsed.request_id
+    elif kind == _RESOLVED:
+        rid = message.get("request_id")
+        if session.pending is not None and session.pending.request_id == rid:
+            session.pending.future.cancel()
+            session.pending = None
+        if rid is not None:
+            session.resolved[rid] = ResolveReason(message["reason"])

@@ -1,0 +1,115 @@
+"""Two nodes on one Redis prefix, in this process: a web node (``worker=False``) and a
+worker. Whatever reaches the web node — a tab, an answer, a cancel, a hardware stop — acts
+where the task runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.redis import URL, redis_prefix
+from tests.support.server import LiveServer, run_server
+from tests.support.tasks import make_registry
+from tests.support.ws import WS
+
+
+@dataclass
+class Pair:
+    web: LiveServer
+    worker: LiveServer
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[Pair]:
+    with (
+        redis_prefix() as prefix,
+        run_server(
+            tmp_path / "worker",
+            registry=make_registry(),
+            redis_url=URL,
+            redis_prefix=prefix,
+            max_concurrent=4,
+        ) as worker,
+        run_server(
+            tmp_path / "web",
+            registry=make_registry(),
+            redis_url=URL,
+            redis_prefix=prefix,
+            worker=False,
+            max_concurrent=4,
+        ) as web,
+    ):
+        yield Pair(web, worker)
+
+
+async def start(client: httpx.AsyncClient, task_type: str, **parameters: object) -> str:
+    r = await client.post("/tasks", json={"task_type": task_type, "parameters": parameters})
+    assert r.status_code == 202, r.text
+    return str(r.json()["task_id"])
+
+
+async def test_a_tab_on_the_web_node_follows_and_answers_a_task_the_worker_runs(
+    pair: Pair,
+) -> None:
+    async with httpx.AsyncClient(base_url=pair.web.url, timeout=10) as client:
+        sid = await start(client, "confirm_once", kind="hazard", before=3)
+        async with await WS.open(pair.web.ws_url, sid) as ws:
+            prompt = await ws.until("request_confirmation")
+            assert sid in pair.worker.manager.active  # the worker runs it
+            assert sid not in pair.web.manager.active
+            await ws.send({"type": "confirm", "request_id": prompt["request_id"], "value": True})
+            resolved = await ws.until("request_resolved")
+            assert resolved["reason"] == "answered"
+            await ws.until("task_completed")
+            await ws.send({"type": "confirm", "request_id": prompt["request_id"], "value": True})
+            assert (await ws.until("error"))["code"] == "already_answered"
+        task = (await client.get(f"/tasks/{sid}")).json()
+        assert task["status"] == "completed"
+        audit = (await client.get(f"/tasks/{sid}/requests")).json()
+        assert [r["status"] for r in audit] == ["answered"]
+
+
+async def test_a_late_tab_on_the_web_node_replays_then_goes_on_live(pair: Pair) -> None:
+    async with httpx.AsyncClient(base_url=pair.web.url, timeout=10) as client:
+        sid = await start(client, "confirm_once", kind="hazard", before=5)
+        async with await WS.open(pair.worker.ws_url, sid) as first:
+            prompt = await first.until("request_confirmation")
+        async with await WS.open(pair.web.ws_url, sid, since=2) as ws:
+            replayed = await ws.until("state_replay_complete")
+            assert replayed["last_seq"] == prompt["seq"]
+            seqs = [m["seq"] for m in ws.received if "seq" in m]
+            assert seqs == list(range(3, prompt["seq"] + 1))  # exactly what it missed
+            r = await client.post(
+                f"/tasks/{sid}/answer", json={"request_id": prompt["request_id"], "value": False}
+            )
+            assert r.status_code == 200, r.text
+            await ws.until("task_completed")
+            live = [m["seq"] for m in ws.received if "seq" in m]
+            assert live == list(range(3, live[-1] + 1))  # no gap, no duplicate
+
+
+async def test_a_cancel_on_the_web_node_stops_the_task_on_the_worker(pair: Pair) -> None:
+    async with httpx.AsyncClient(base_url=pair.web.url, timeout=10) as client:
+        sid = await start(client, "block", seconds=60)
+        async with await WS.open(pair.web.ws_url, sid) as ws:
+            await ws.until("stream")  # it runs on the worker
+            r = await client.delete(f"/tasks/{sid}")
+            assert r.status_code == 200, r.text
+            await ws.until("task_cancelled")
+        assert (await client.get(f"/tasks/{sid}")).json()["status"] == "cancelled"
+        assert sid not in pair.worker.manager.active
+
+
+async def test_hardware_is_the_workers(pair: Pair) -> None:
+    async with httpx.AsyncClient(base_url=pair.web.url, timeout=10) as client:
+        view = (await client.get("/hardware")).json()
+        assert view["controller"] == "simulated"
+        [worker] = view["workers"]
+        assert worker["controller"] == "simulated"
+        assert {a["id"] for a in worker["axes"]} >= {"x", "y"}
+        report = (await client.post("/hardware/stop")).json()
+        assert set(report["stopped"]) >= {"x", "y"}  # the worker's axes
