@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,37 @@ def test_readme_settings_table_lists_every_setting() -> None:
     )
     for name in Settings.model_fields:
         assert f"`{flag_name(name)}` / `{env_name(name)}`" in settings_table()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["serve", "--no-worker"], "--no-worker needs Redis (INTERLOCK_REDIS_URL)"),
+        (["worker"], "a worker takes its tasks from Redis: set INTERLOCK_REDIS_URL"),
+    ],
+)
+def test_roles_without_redis_are_usage_errors(argv: list[str], says: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "INTERLOCK_REDIS_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "interlock", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2, done
+    assert says in done.stderr
+    assert not (tmp_path / "data").exists()  # nothing was started
+
+
+def test_the_worker_takes_every_setting_of_serve() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "interlock", "worker", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    for flag in ("--controller", "--task-types", "--worker-lease", "--redis-url", "--data-dir"):
+        assert flag in out

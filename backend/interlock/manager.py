@@ -206,10 +206,13 @@ class SessionManager:
         params = task_type.validate(parameters)
         # Input files exist and fit, and are marked used (so no sweep removes them now).
         await claim_inputs(params, self.services)
-        if task_type.check is not None:
+        resources = task_type.resources(params)
+        if task_type.check is not None and self.cluster is not None:
+            # Where the controller is: a worker that may run it (which checks again).
+            await self.cluster.check(task_type.name, params, resources)
+        elif task_type.check is not None:
             # Checks may ask the controller (a blocking call): never on the event loop.
             await asyncio.to_thread(task_type.check, params, self.services)
-        resources = task_type.resources(params)
         if self.cluster is not None:
             return await self._create_shared(
                 task_type.name, params, resources, queue, caller, respondents

@@ -113,3 +113,25 @@ async def test_hardware_is_the_workers(pair: Pair) -> None:
         assert {a["id"] for a in worker["axes"]} >= {"x", "y"}
         report = (await client.post("/hardware/stop")).json()
         assert set(report["stopped"]) >= {"x", "y"}  # the worker's axes
+
+
+async def test_a_motion_task_is_checked_against_the_workers_controller(pair: Pair) -> None:
+    async with httpx.AsyncClient(base_url=pair.web.url, timeout=10) as client:
+        r = await client.post(
+            "/tasks",
+            json={
+                "task_type": "axis_movement",
+                "parameters": {"axis": "x", "mode": "absolute", "target": 10**9},
+            },
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "parameters", "target"]
+        sid = await start(client, "axis_movement", axis="x", mode="relative", distance=5)
+        async with await WS.open(pair.web.ws_url, sid) as ws:
+            prompt = await ws.until("request_confirmation")
+            assert prompt["kind"] == "hazard"
+            await ws.send({"type": "confirm", "request_id": prompt["request_id"], "value": True})
+            await ws.until("task_completed")
+        view = (await client.get("/hardware")).json()
+        [x] = [a for a in view["workers"][0]["axes"] if a["id"] == "x"]
+        assert x["position"] == pytest.approx(5)

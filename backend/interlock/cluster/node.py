@@ -27,17 +27,25 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from .. import protocol as p
-from ..exceptions import AnswerRejected, StoreError, StoreUnavailable, TaskNotFound
+from ..exceptions import (
+    AnswerRejected,
+    InvalidParameters,
+    StoreError,
+    StoreUnavailable,
+    TaskNotFound,
+)
 from ..forms import Form
 from ..frames import WireText
+from ..hardware import ControllerDisconnected
 from ..sessions import PendingRequest, Session, utcnow
 from ..states import WORKER_LOST_REASON as WORKER_LOST
 from ..states import ResolveReason, TaskStatus
 from ..store import RequestRecord, TaskRecord
-from .coordinator import Coordinator, Lost, WorkerInfo, this_host
+from .coordinator import Coordinator, Lost, WorkerInfo, needs_controller, this_host
 from .rpc import CallFailed, Rpc
 
 if TYPE_CHECKING:
@@ -92,6 +100,7 @@ class ClusterNode:
                 "cancel": self._serve_cancel,
                 "hardware": self._serve_hardware,
                 "stop_hardware": self._serve_stop,
+                "check": self._serve_check,
             },
         )
         #: Sessions mirrored here, and messages that came while one was being loaded.
@@ -273,6 +282,16 @@ class ClusterNode:
             self.released(session)
             return
         session.resources = task_type.resources(params)
+        if task_type.check is not None:
+            # Submitted elsewhere: checked against this worker's controller before it runs.
+            try:
+                await asyncio.to_thread(task_type.check, params, manager.services)
+            except Exception as exc:
+                why = _check_failure(exc)
+                session.record.error = f"not runnable on worker {self.info.name}: {why}"
+                session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
+                self.released(session)
+                return
         manager._params[session.id] = params
         manager._launch(session)
 
@@ -570,6 +589,47 @@ class ClusterNode:
             outcome = CancelOutcome.ENDED if ok else CancelOutcome.NOT_ACTIVE
         return {"outcome": outcome.value}
 
+    # ------------------------------------------------------------------- checks
+
+    async def check(self, task_type: str, params: BaseModel, resources: frozenset[str]) -> None:
+        """A task type's submission check (soft limits, axes: ``InvalidParameters``), run by
+        a live worker that may run the task; skipped when none answers (the worker that
+        takes it checks again before it runs)."""
+        needs = needs_controller(resources)
+        try:
+            workers = [w for w in await self.coordinator.live_workers() if w.runs(task_type, needs)]
+        except RedisError as exc:
+            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+        if not workers:
+            return
+        args = {"task_type": task_type, "parameters": params.model_dump(mode="json")}
+        mine = next((w for w in workers if w.id == self.id), None)
+        try:
+            if mine is not None:
+                reply = await self._serve_check(args)
+            else:
+                reply = await self.rpc.call(workers[0].id, "check", args, CALL_TIMEOUT)
+        except CallFailed:
+            log.warning("no worker checked a %s task in time; its worker will", task_type)
+            return
+        if "invalid" in reply:
+            raise InvalidParameters(reply["invalid"])
+        if "disconnected" in reply:
+            raise ControllerDisconnected(reply["disconnected"])
+
+    async def _serve_check(self, args: dict[str, Any]) -> dict[str, Any]:
+        task_type = self.manager.registry.get(args["task_type"])
+        if task_type.check is None:
+            return {}
+        try:
+            params = task_type.validate(args["parameters"])
+            await asyncio.to_thread(task_type.check, params, self.manager.services)
+        except InvalidParameters as exc:
+            return {"invalid": exc.errors}
+        except ControllerDisconnected as exc:
+            return {"disconnected": str(exc)}
+        return {}
+
     # ------------------------------------------------------------------- hardware
 
     async def workers_hardware(self) -> list[dict[str, Any]]:
@@ -659,3 +719,9 @@ def _follow_state(session: Session, kind: str, message: dict[str, Any]) -> None:
             session.pending = None
         if rid is not None:
             session.resolved[rid] = ResolveReason(message["reason"])
+
+
+def _check_failure(exc: Exception) -> str:
+    if isinstance(exc, InvalidParameters):
+        return "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+    return f"{type(exc).__name__}: {exc}"
