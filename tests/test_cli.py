@@ -241,3 +241,17 @@ def test_the_worker_takes_every_setting_of_serve() -> None:
     ).stdout
     for flag in ("--controller", "--task-types", "--worker-lease", "--redis-url", "--data-dir"):
         assert flag in out
+
+
+def test_a_worker_for_unknown_task_types_does_not_start(tmp_path: Path) -> None:
+    env = {**os.environ, "INTERLOCK_REDIS_URL": "redis://127.0.0.1:1/0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "interlock", "worker", "--task-types", "nosuch,dummy_short"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 1, done
+    assert "task types nobody registered: nosuch (known: dummy_short," in done.stderr

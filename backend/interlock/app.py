@@ -55,6 +55,10 @@ from .webhooks import WebhookSender
 log = logging.getLogger("interlock")
 
 
+class UnknownTaskTypes(ValueError):
+    """``INTERLOCK_TASK_TYPES`` (``--task-types``) names a task type nobody registered."""
+
+
 def _time_left(app: FastAPI, settings: Settings) -> float:
     """Seconds left of the shutdown deadline the server set at the signal, else the timeout."""
     deadline: float | None = getattr(app.state, "shutdown_deadline", None)
@@ -115,6 +119,7 @@ def create_app(
     ``api=False``: a worker (``interlock worker``): it serves ``/health`` and ``/metrics``
     only and runs tasks from the shared queue."""
     settings = settings or Settings()
+    registry = _registry(settings, registry)  # before anything is connected
     owns_store = store is None
     store = store or _make_store(settings)
     bus = bus or _make_bus(settings)
@@ -127,9 +132,6 @@ def create_app(
         ttl = timedelta(hours=settings.upload_ttl_hours)
         services[UPLOADS] = UploadStore(settings.uploads_dir, ttl=ttl)
     sweeper = UploadSweeper(services[UPLOADS], store)
-    if registry is None:
-        registry = builtin_registry()
-        load_task_modules(registry, settings.task_modules)
     manager = SessionManager(settings, store, bus, registry, services=services)
     supervisor = MotionSupervisor(
         manager,
@@ -242,6 +244,21 @@ def create_app(
     # event loop serves the app.
     warm_up_once(debug_loop=settings.debug_loop)
     return app
+
+
+def _registry(settings: Settings, registry: TaskRegistry | None) -> TaskRegistry:
+    """The task types: the given ones, or the built-in ones and ``INTERLOCK_TASK_MODULES``'.
+    Every name in ``INTERLOCK_TASK_TYPES`` must be one of them."""
+    if registry is None:
+        registry = builtin_registry()
+        load_task_modules(registry, settings.task_modules)
+    unknown = [name for name in settings.task_types if name not in registry]
+    if unknown:
+        raise UnknownTaskTypes(
+            f"INTERLOCK_TASK_TYPES names task types nobody registered: {', '.join(unknown)} "
+            f"(known: {', '.join(t.name for t in registry)})"
+        )
+    return registry
 
 
 def _mount(app: FastAPI, api: bool, static_dir: Path) -> None:

@@ -201,7 +201,7 @@ def serve(settings: Settings, *, api: bool = True) -> None:
     controller that cannot be built (bad options: their field errors; no connection).
 
     ``api=False``: ``interlock worker`` (``create_app``'s ``api``)."""
-    from .app import create_app
+    from .app import UnknownTaskTypes, create_app
 
     logs.configure(settings)
     if not (settings.auth or is_loopback(settings.host)):
@@ -222,6 +222,8 @@ def serve(settings: Settings, *, api: bool = True) -> None:
             raise SystemExit(f"interlock: cannot start: {exc}") from None
         except InvalidNotifyURL as exc:
             raise SystemExit(str(exc)) from None
+        except UnknownTaskTypes as exc:
+            raise SystemExit(f"interlock: cannot start: {exc}") from None
         protocol = websocket_protocol()
         app.state.ws_fast_path = is_fast_path(protocol)
         log.info("WebSocket fast path: %s", "on" if app.state.ws_fast_path else "off")
