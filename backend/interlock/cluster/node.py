@@ -12,9 +12,11 @@ with ``since`` and get exactly what they missed from the store.
 
 Workers. A worker registers (``Coordinator.renew``) and renews its lease every third of
 ``INTERLOCK_WORKER_LEASE``; it claims tasks when woken (a task was admitted or freed a slot)
-and at least once per renewal. Every node reaps expired leases: the tasks of a worker that
-stopped renewing end ``interrupted`` with reason ``worker lost``. A worker that could not
-renew for a whole lease stops its own tasks (another node has interrupted them by then).
+and at least once per renewal. Every node looks for expired leases every tenth of the lease
+(and a lease is stored to expire a tenth early), so the tasks of a worker that stopped
+renewing end ``interrupted`` with reason ``worker lost`` within ``INTERLOCK_WORKER_LEASE`` of
+its last renewal. A worker that could not renew for a whole lease stops its own tasks
+(another node has interrupted them by then).
 """
 
 from __future__ import annotations
@@ -205,6 +207,11 @@ class ClusterNode:
 
     # ------------------------------------------------------------------- workers
 
+    @property
+    def _reap_period(self) -> float:
+        """Seconds between two looks for expired leases (a tenth of the lease)."""
+        return max(0.02, self.settings.worker_lease / 10)
+
     async def _renew(self, *, first: bool = False) -> bool:
         if self.hardware is not None:
             with contextlib.suppress(Exception):
@@ -214,7 +221,9 @@ class ClusterNode:
                     for a in described.get("axes", [])
                 ]
                 self.info = replace(self.info, axes=axes)
-        return await self.coordinator.renew(self.info, self.settings.worker_lease, first=first)
+        # Expires a reap period early, so a dead worker's tasks end within the lease.
+        expires = self.settings.worker_lease - self._reap_period
+        return await self.coordinator.renew(self.info, expires, first=first)
 
     async def _lease_loop(self) -> None:
         lease = self.settings.worker_lease
@@ -296,7 +305,7 @@ class ClusterNode:
         manager._launch(session)
 
     async def _reap_loop(self) -> None:
-        period = max(0.1, self.settings.worker_lease / 4)
+        period = self._reap_period
         while True:
             await asyncio.sleep(period)
             try:
