@@ -281,6 +281,8 @@ class SessionManager:
             created_by=caller.user,
         )
         session = self._session(record, resources)
+        # Its input files go where its worker finds them, before anyone may take it.
+        await self.cluster.share_inputs(record.task_id, params)
         why = await self.cluster.admit(session, resources, queue=queue)
         try:
             await self.journal.write_through(tasks=[session.snapshot()])

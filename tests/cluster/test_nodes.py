@@ -135,3 +135,22 @@ async def test_a_motion_task_is_checked_against_the_workers_controller(pair: Pai
         view = (await client.get("/hardware")).json()
         [x] = [a for a in view["workers"][0]["axes"] if a["id"] == "x"]
         assert x["position"] == pytest.approx(5)
+
+
+async def test_an_input_file_uploaded_to_the_web_node_reaches_the_worker(pair: Pair) -> None:
+    async with httpx.AsyncClient(base_url=pair.web.url, timeout=10) as client:
+        r = await client.post(
+            "/uploads", files={"file": ("path.csv", b"x, y\n0,0\n10,-5\n", "text/csv")}
+        )
+        assert r.status_code == 201, r.text
+        upload_id = r.json()["upload_id"]
+        worker_uploads = pair.worker.app.state.uploads
+        assert not worker_uploads.path(upload_id).exists()  # each node has its own folder
+        sid = await start(client, "csv_scan", positions=upload_id, speed=5000.0)
+        async with await WS.open(pair.web.ws_url, sid) as ws:
+            prompt = await ws.until("request_confirmation")
+            assert prompt["details"]["file"] == "path.csv"
+            await ws.send({"type": "confirm", "request_id": prompt["request_id"], "value": True})
+            end = await ws.until("task_completed")
+        assert end["result"]["points"] == 2
+        assert worker_uploads.path(upload_id).read_bytes() == b"x, y\n0,0\n10,-5\n"

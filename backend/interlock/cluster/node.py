@@ -47,6 +47,8 @@ from ..sessions import PendingRequest, Session, utcnow
 from ..states import WORKER_LOST_REASON as WORKER_LOST
 from ..states import ResolveReason, TaskStatus
 from ..store import RequestRecord, TaskRecord
+from ..uploads import Upload, input_files
+from ..uploads.fields import uploads_of
 from .coordinator import Coordinator, Lost, WorkerInfo, needs_controller, this_host
 from .rpc import CallFailed, Rpc
 
@@ -186,6 +188,7 @@ class ClusterNode:
         while True:
             try:
                 await self.coordinator.release(task_id)
+                await self.coordinator.redis.delete(self._inputs_key(task_id))
                 return
             except RedisError as exc:
                 log.warning(
@@ -291,16 +294,17 @@ class ClusterNode:
             self.released(session)
             return
         session.resources = task_type.resources(params)
-        if task_type.check is not None:
-            # Submitted elsewhere: checked against this worker's controller before it runs.
-            try:
+        try:
+            await self._fetch_inputs(task_id, params)
+            if task_type.check is not None:
+                # Submitted elsewhere: checked against this worker's controller first.
                 await asyncio.to_thread(task_type.check, params, manager.services)
-            except Exception as exc:
-                why = _check_failure(exc)
-                session.record.error = f"not runnable on worker {self.info.name}: {why}"
-                session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
-                self.released(session)
-                return
+        except Exception as exc:
+            why = _check_failure(exc)
+            session.record.error = f"not runnable on worker {self.info.name}: {why}"
+            session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
+            self.released(session)
+            return
         manager._params[session.id] = params
         manager._launch(session)
 
@@ -597,6 +601,51 @@ class ClusterNode:
             ok = self.manager.cancel(sid, reason, by)
             outcome = CancelOutcome.ENDED if ok else CancelOutcome.NOT_ACTIVE
         return {"outcome": outcome.value}
+
+    # -------------------------------------------------------------- input files
+
+    def _inputs_key(self, session_id: str) -> str:
+        return f"{self.settings.redis_prefix}{{{session_id}}}:inputs"
+
+    async def share_inputs(self, session_id: str, params: BaseModel) -> None:
+        """Put the task's input files (uploads on this node) where its worker finds them:
+        ``P{sid}:inputs``, until the task ends (or ``INTERLOCK_UPLOAD_TTL_HOURS``)."""
+        refs = input_files(params)
+        if not refs:
+            return
+        store = uploads_of(self.manager.services)
+        fields: dict[str, bytes | str] = {}
+        for ref in refs.values():
+            exported = await store.export(ref)
+            if exported is None:
+                raise InvalidParameters([{"field": "", "message": f"upload {ref} is gone"}])
+            upload, data = exported
+            fields[ref] = upload.model_dump_json()
+            fields[f"{ref}:data"] = data
+        # Deleted when the task ends on its worker; kept at most as long as an upload.
+        ttl = int(self.settings.upload_ttl_hours * 3600) or 3600
+        try:
+            async with self.coordinator.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(self._inputs_key(session_id), mapping=fields)
+                pipe.expire(self._inputs_key(session_id), ttl)
+                await pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
+
+    async def _fetch_inputs(self, session_id: str, params: BaseModel) -> None:
+        """The task's input files, here before it runs (from ``share_inputs``)."""
+        store = uploads_of(self.manager.services)
+        for field, ref in input_files(params).items():
+            if await store.get(ref) is not None:
+                continue
+            meta, data = await self.coordinator.redis.hmget(
+                self._inputs_key(session_id), [ref, f"{ref}:data"]
+            )
+            if meta is None or data is None:
+                raise InvalidParameters(
+                    [{"field": field, "message": f"upload {ref} did not reach this worker"}]
+                )
+            await store.adopt(Upload.model_validate_json(meta), data)
 
     # ------------------------------------------------------------------- checks
 

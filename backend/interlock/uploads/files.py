@@ -204,6 +204,40 @@ class UploadStore:
             os.fsync(out.fileno())
         os.replace(temp, self._meta_path(upload.upload_id))
 
+    # ------------------------------------------------------- between nodes (Redis)
+
+    async def export(self, upload_id: str) -> tuple[Upload, bytes] | None:
+        """The upload and its bytes (to hand to the worker that runs a task), or None."""
+        upload = await self.get(upload_id)
+        if upload is None:
+            return None
+        try:
+            data = await asyncio.to_thread(self.path(upload_id).read_bytes)
+        except FileNotFoundError:
+            return None
+        return upload, data
+
+    async def adopt(self, upload: Upload, data: bytes) -> None:
+        """Keep an upload another node received, under its id (a no-op if it is here).
+        Raises ValueError when ``data`` is not what ``upload`` describes."""
+        if hashlib.sha256(data).hexdigest() != upload.sha256 or len(data) != upload.size:
+            raise ValueError(f"upload {upload.upload_id} arrived damaged")
+        if await self.get(upload.upload_id) is not None:
+            return
+
+        def write() -> None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            temp = self.root / f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
+            with temp.open("wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temp, 0o440)
+            os.replace(temp, self.root / upload.upload_id)
+            self._write_meta(upload)
+
+        await asyncio.to_thread(write)
+
     # -------------------------------------------------------------------------- using
 
     async def use(self, upload_id: str) -> Upload | None:
