@@ -126,6 +126,12 @@ class ClusterNode:
         if self.worker:
             await self._renew(first=True)
             loops += [self._lease_loop, self._claim_loop]
+            log.info(
+                "Interlock worker %s ready (controller: %s; task types: %s)",
+                self.id,
+                self.info.controller or "none",
+                ", ".join(self.info.task_types) or "every type",
+            )
         self._tasks = [asyncio.create_task(f(), name=f"interlock-{f.__name__}") for f in loops]
         self._wake.set()
 
