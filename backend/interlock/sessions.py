@@ -254,6 +254,22 @@ class Session:
         self.journal.put_request(replace(record))
         return self.pending
 
+    def show_open(self, open_requests: list[RequestRecord]) -> None:
+        """A copy of a session another node runs (``interlock.cluster``) shows its open
+        request as the runner does: to tabs, in ``GET /tasks/{id}``, to presence. Nobody
+        answers it here: answers go to the runner."""
+        if not open_requests:
+            return
+        req = open_requests[-1]
+        kind = req.payload.get("type")
+        model = (
+            p.RequestUserInput if kind == p.type_of(p.RequestUserInput) else p.RequestConfirmation
+        )
+        message = model.model_validate(req.payload)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending = PendingRequest(message, None, future, req)
+        self.last_request_id = req.request_id
+
     def visible_request(self) -> PendingRequest | None:
         """The open request once it is committed; before that nobody may see or answer it."""
         req = self.pending

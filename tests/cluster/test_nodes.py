@@ -61,6 +61,11 @@ async def test_a_tab_on_the_web_node_follows_and_answers_a_task_the_worker_runs(
             prompt = await ws.until("request_confirmation")
             assert sid in pair.worker.manager.active  # the worker runs it
             assert sid not in pair.web.manager.active
+            for node in (pair.web, pair.worker):  # a mirror, and the REST view of either
+                async with httpx.AsyncClient(base_url=node.url, timeout=10) as rest:
+                    task = (await rest.get(f"/tasks/{sid}")).json()
+                assert task["status"] == "waiting"
+                assert task["pending_request"]["request_id"] == prompt["request_id"]
             await ws.send({"type": "confirm", "request_id": prompt["request_id"], "value": True})
             resolved = await ws.until("request_resolved")
             assert resolved["reason"] == "answered"
@@ -78,7 +83,11 @@ async def test_a_late_tab_on_the_web_node_replays_then_goes_on_live(pair: Pair) 
         sid = await start(client, "confirm_once", kind="hazard", before=5)
         async with await WS.open(pair.worker.ws_url, sid) as first:
             prompt = await first.until("request_confirmation")
+        task = (await client.get(f"/tasks/{sid}")).json()  # no tab here: read from the store
+        assert task["pending_request"]["request_id"] == prompt["request_id"]
         async with await WS.open(pair.web.ws_url, sid, since=2) as ws:
+            start_ = await ws.until("state_replay_start")
+            assert start_["pending_request_id"] == prompt["request_id"]
             replayed = await ws.until("state_replay_complete")
             assert replayed["last_seq"] == prompt["seq"]
             seqs = [m["seq"] for m in ws.received if "seq" in m]

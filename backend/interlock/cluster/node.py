@@ -40,10 +40,9 @@ from ..exceptions import (
     StoreUnavailable,
     TaskNotFound,
 )
-from ..forms import Form
 from ..frames import WireText
 from ..hardware import ControllerDisconnected
-from ..sessions import PendingRequest, Session, utcnow
+from ..sessions import Session, utcnow
 from ..states import WORKER_LOST_REASON as WORKER_LOST
 from ..states import ResolveReason, TaskStatus
 from ..store import RequestRecord, TaskRecord
@@ -406,7 +405,8 @@ class ClusterNode:
                 record = await manager.store.get_task(session_id)
                 if record is None:
                     raise TaskNotFound(session_id)
-                session, _ = await manager._load(record, keep=False)
+                session, open_requests = await manager._load(record, keep=False)
+                session.show_open(open_requests)
             except TimeoutError:
                 self.bus.unfollow(session_id)
                 raise StoreUnavailable("Redis did not confirm the subscription in time") from None
@@ -762,20 +762,15 @@ def _follow_state(session: Session, kind: str, message: dict[str, Any]) -> None:
         if message.get("message") is not None or message.get("stage") is not None:
             record.message = message.get("message") or message.get("stage")
     elif kind in _REQUESTS:
-        model = p.RequestConfirmation if kind == _REQUESTS[0] else p.RequestUserInput
-        parsed = model.model_validate(message)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         req_record = RequestRecord(
-            request_id=parsed.request_id,
+            request_id=message["request_id"],
             session_id=session.id,
-            seq=parsed.seq,
-            kind=parsed.kind.value if isinstance(parsed, p.RequestConfirmation) else "input",
-            prompt=parsed.prompt,
+            seq=int(message["seq"]),
+            kind=message.get("kind", "input"),
+            prompt=message.get("prompt", ""),
             payload=message,
         )
-        form: Form | None = None
-        session.pending = PendingRequest(parsed, form, future, req_record)
-        session.last_request_id = parsed.request_id
+        session.show_open([req_record])
     elif kind == _RESOLVED:
         rid = message.get("request_id")
         if session.pending is not None and session.pending.request_id == rid:
