@@ -4,6 +4,7 @@ where the task runs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,3 +164,36 @@ async def test_an_input_file_uploaded_to_the_web_node_reaches_the_worker(pair: P
             end = await ws.until("task_completed")
         assert end["result"]["points"] == 2
         assert worker_uploads.path(upload_id).read_bytes() == b"x, y\n0,0\n10,-5\n"
+
+
+async def test_a_worker_that_lost_its_lease_stops_its_tasks(tmp_path: Path) -> None:
+    with (
+        redis_prefix() as prefix,
+        run_server(
+            tmp_path / "worker",
+            registry=make_registry(),
+            redis_url=URL,
+            redis_prefix=prefix,
+            worker_lease=1.5,
+        ) as worker,
+    ):
+        async with httpx.AsyncClient(base_url=worker.url, timeout=10) as client:
+            sid = await start(client, "block", seconds=60)
+            async with await WS.open(worker.ws_url, sid) as ws:
+                await ws.until("stream")
+                node = worker.manager.cluster
+                assert node is not None
+                # As if the worker had been held up past its lease and reaped meanwhile.
+                await asyncio.wrap_future(
+                    asyncio.run_coroutine_threadsafe(
+                        node.coordinator.redis.zrem(node.coordinator.key("leases"), node.id),
+                        worker.loop,
+                    )
+                )
+                end = await ws.until("task_interrupted")
+            assert end["reason"] == "worker lost"
+            assert (await client.get(f"/tasks/{sid}")).json()["status"] == "interrupted"
+            # It took a new lease: it runs tasks again.
+            again = await start(client, "confirm_once")
+            async with await WS.open(worker.ws_url, again) as ws:
+                await ws.until("request_confirmation")
