@@ -1,12 +1,14 @@
 """The ``AuthStore`` contract (``interlock.auth.store``), for every implementation.
 
 Each test gets two instances on the same data: what one writes, the other (a server next
-to a command, say) sees on its next call.
+to a command, say) sees on its next call. The Redis ones share a key prefix of their own
+(skipped when Redis does not answer, unless ``INTERLOCK_REQUIRE_REDIS=1``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,27 +16,39 @@ import pytest
 
 from interlock.auth import Role
 from interlock.auth.credentials import digest, new_login, new_token
+from interlock.auth.redis import RedisAuthStore
 from interlock.auth.sqlite import SQLiteAuthStore
 from interlock.auth.store import AuthStore, CredentialKind, utcnow
 from interlock.exceptions import DuplicateUser, UnknownToken, UnknownUser
+from tests.support.redis import URL, redis_prefix
 
 Pair = tuple[AuthStore, AuthStore]
-IMPLEMENTATIONS: dict[str, Callable[[Path], AuthStore]] = {
-    "sqlite": lambda data_dir: SQLiteAuthStore.in_dir(data_dir),
-}
+
+
+def _sqlite(data_dir: Path, _: ExitStack) -> Callable[[], AuthStore]:
+    return lambda: SQLiteAuthStore.in_dir(data_dir)
+
+
+def _redis(_: Path, stack: ExitStack) -> Callable[[], AuthStore]:
+    prefix = stack.enter_context(redis_prefix())
+    return lambda: RedisAuthStore(URL, prefix=prefix)
+
+
+IMPLEMENTATIONS = {"sqlite": _sqlite, "redis": _redis}
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Pair]:
-    make = IMPLEMENTATIONS[request.param]
-    one, two = make(tmp_path), make(tmp_path)
-    await one.open()
-    await two.open()
-    try:
-        yield one, two
-    finally:
-        await one.close()
-        await two.close()
+    with ExitStack() as stack:
+        make = IMPLEMENTATIONS[request.param](tmp_path, stack)
+        one, two = make(), make()
+        await one.open()
+        await two.open()
+        try:
+            yield one, two
+        finally:
+            await one.close()
+            await two.close()
 
 
 async def test_users_are_shared_unique_and_case_sensitive(stores: Pair) -> None:
@@ -147,3 +161,28 @@ async def test_last_use_only_moves_forward_and_old_logins_are_pruned(stores: Pai
     assert await a.get_credential(live.id) is not None
     tokens = await a.list_credentials(CredentialKind.TOKEN, "ana")
     assert [t.id for t in tokens] == [record.id]
+
+
+async def test_logging_out_revoking_and_listing_across_users(stores: Pair) -> None:
+    a, b = stores
+    await a.add_user("ana", Role.OPERATOR, "hash")
+    await a.add_user("bo", Role.VIEWER, None)
+    secret = new_login()
+    first = await a.add_credential(CredentialKind.LOGIN, "ana", digest(secret), None)
+    second = await a.add_credential(CredentialKind.TOKEN, "bo", digest(new_token()), None)
+    third = await a.add_credential(CredentialKind.TOKEN, "ana", digest(new_token()), None)
+    assert await b.revoke_digest(digest(secret)) == first.id
+    assert await a.revoke_digest(digest(secret)) is None  # revoked already
+    assert await a.revoke_digest(digest(new_login())) is None  # no such secret
+    tokens = await b.list_credentials(CredentialKind.TOKEN)
+    assert [t.id for t in tokens] == [second.id, third.id]
+    assert [t.id for t in await b.list_credentials(CredentialKind.LOGIN)] == [first.id]
+    await b.touch({"unknown": utcnow()})  # a credential gone meanwhile is no error
+    await b.set_password("ana", None)
+    user = await a.get_user("ana")
+    assert user is not None and user.password_hash is None
+    assert await a.grant(third.id) is not None and await a.grant("unknown") is None
+    assert await b.prune(utcnow() + timedelta(seconds=1)) == 1  # the revoked login
+    assert await a.get_credential(first.id) is None
+    with pytest.raises(UnknownUser):
+        await a.set_password("nobody", None)
