@@ -1,9 +1,11 @@
 """``interlock users …`` and ``interlock tokens …``: managing who may use a server.
 
-They work on the auth store of the data directory (``--data-dir``, else
-``INTERLOCK_DATA_DIR``, else ``./data``), also while a server runs on it: they never take
-the directory's lock, and the server sees their changes (a revocation closes the token's
-WebSockets within about a second). Exit status: 0 done, 1 failed (unknown user or token, a
+They work on the server's auth store, also while servers run on it: Redis when
+``--redis-url`` (else ``INTERLOCK_REDIS_URL``) names one, under ``--redis-prefix`` (else
+``INTERLOCK_REDIS_PREFIX``), else the data directory's (``--data-dir``, else
+``INTERLOCK_DATA_DIR``, else ``./data``). They never take the directory's lock, and the
+servers see their changes (a revocation closes the token's WebSockets within about a
+second). Exit status: 0 done, 1 failed (unknown user or token, a
 name taken, an empty password, the store unusable), 2 usage (a bad role, name or number).
 """
 
@@ -21,15 +23,16 @@ from typing import Any
 
 from .auth import Role
 from .auth.accounts import Accounts
-from .auth.sqlite import FILE_NAME, SQLiteAuthStore
+from .auth.backends import auth_store
 from .auth.store import utcnow
 from .exceptions import AuthError, InvalidName, StoreError
 from .flags import default_text, env_name
 from .settings import Settings
 
 DESCRIPTION = (
-    "Works on the auth store of the data directory, also while a server runs on it (the "
-    "server sees the change: a revoked token's WebSockets close within about a second). "
+    "Works on the auth store of the data directory, or of Redis with --redis-url, also while "
+    "servers run on it (they see the change: a revoked token's WebSockets close within about "
+    "a second). "
     "Exit status: 0 done, 1 failed (unknown user or token, name taken, empty password), "
     "2 usage."
 )
@@ -157,6 +160,18 @@ def add_admin_commands(sub: Any) -> None:
         metavar="PATH",
         help=f"the server's data directory ({env_name('data_dir')}; default: {default})",
     )
+    common.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help=f"the servers' Redis: its users and tokens, not the data directory's "
+        f"({env_name('redis_url')})",
+    )
+    prefix = default_text(Settings.model_fields["redis_prefix"])
+    common.add_argument(
+        "--redis-prefix",
+        metavar="PREFIX",
+        help=f"their key prefix in Redis ({env_name('redis_prefix')}; default: {prefix})",
+    )
     roles = [role.value for role in Role]
 
     users = sub.add_parser("users", help="manage users and roles", description=DESCRIPTION)
@@ -201,10 +216,19 @@ def data_dir(args: argparse.Namespace) -> Path:
     return Path(env) if env else default
 
 
+def _given(args: argparse.Namespace, field: str) -> str | None:
+    """The flag of ``field``, else its environment variable, else None."""
+    value: str | None = getattr(args, field)
+    return value if value is not None else os.environ.get(env_name(field))
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the parsed ``users``/``tokens`` command; returns the exit status."""
     parser: argparse.ArgumentParser = args.parser
-    store = SQLiteAuthStore(data_dir(args) / FILE_NAME)
+    prefix = _given(args, "redis_prefix") or Settings.model_fields["redis_prefix"].get_default()
+    store = auth_store(
+        data_dir(args), redis_url=_given(args, "redis_url"), redis_prefix=prefix, timeout=5.0
+    )
 
     async def main() -> None:
         await store.open()

@@ -4,12 +4,17 @@ to a live server."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
 import pytest
 
+from interlock.auth.credentials import digest
+from interlock.auth.redis import RedisAuthStore
+from interlock.auth.store import Grant
 from interlock.cli import main
+from tests.support.redis import URL, redis_prefix
 
 
 class Run:
@@ -113,3 +118,30 @@ def test_the_data_dir_comes_from_the_environment(
         main(["users", "add", "ana", "--role", "admin"])
     assert exit_info.value.code == 0
     assert (tmp_path / "elsewhere" / "auth.sqlite3").is_file()
+
+
+def test_with_a_redis_url_the_commands_work_on_the_users_in_redis(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with redis_prefix() as prefix:
+        monkeypatch.setenv("INTERLOCK_REDIS_URL", URL)
+        monkeypatch.setenv("INTERLOCK_REDIS_PREFIX", prefix)
+        assert run("users", "add", "ana", "--role", "operator")[0] == 0
+        code, token, _ = run("tokens", "create", "--user", "ana")
+        assert code == 0
+        monkeypatch.delenv("INTERLOCK_REDIS_URL")
+        monkeypatch.delenv("INTERLOCK_REDIS_PREFIX")
+        flags = ("--redis-url", URL, "--redis-prefix", prefix)
+        assert run("users", "list", *flags)[1].splitlines()[1].split()[:2] == ["ana", "operator"]
+
+        async def grant() -> Grant | None:
+            store = RedisAuthStore(URL, prefix=prefix)
+            await store.open()
+            try:
+                return await store.grant_for_digest(digest(token.strip()))
+            finally:
+                await store.close()
+
+        found = asyncio.run(grant())
+        assert found is not None and found.user == "ana"
+    assert not (run.data_dir / "auth.sqlite3").exists()

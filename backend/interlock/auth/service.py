@@ -18,8 +18,8 @@ from typing import TypeVar
 from ..exceptions import StoreError
 from ..settings import Settings
 from .accounts import Accounts
+from .backends import auth_store
 from .registry import ConnectionRegistry
-from .sqlite import SQLiteAuthStore
 from .store import AuthStore, Grant, utcnow
 from .throttle import LoginThrottle
 from .verifier import StoreAuthenticator
@@ -49,9 +49,14 @@ class AuthService:
     def from_settings(
         cls, settings: Settings, registry: ConnectionRegistry, store: AuthStore | None = None
     ) -> AuthService:
-        """The service for a server with ``settings``: on ``store``, by default the SQLite
-        one in the data directory."""
-        store = store or SQLiteAuthStore.in_dir(settings.data_dir, timeout=settings.store_timeout)
+        """The service for a server with ``settings``: on ``store``, by default the Redis
+        one when ``settings.redis_url`` is set, else the SQLite one in the data directory."""
+        store = store or auth_store(
+            settings.data_dir,
+            redis_url=settings.redis_url,
+            redis_prefix=settings.redis_prefix,
+            timeout=settings.store_timeout,
+        )
         return cls(store, registry, login_lifetime=timedelta(hours=settings.login_hours))
 
     async def start(self) -> None:
