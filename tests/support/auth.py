@@ -12,6 +12,7 @@ import httpx
 from interlock.auth import Role
 from interlock.auth.accounts import Accounts
 from interlock.auth.sqlite import SQLiteAuthStore
+from interlock.auth.store import AuthStore
 
 PASSWORD = "correct horse battery staple"
 NAMES = {Role.VIEWER: "vera", Role.OPERATOR: "otto", Role.ADMIN: "ada"}
@@ -34,10 +35,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def seed(data_dir: Path) -> People:
+async def seed(data_dir: Path, store: AuthStore | None = None) -> People:
     """Add vera (viewer), otto (operator) and ada (admin), each with ``PASSWORD`` and a
-    token, through the store a running server would share."""
-    store = SQLiteAuthStore.in_dir(data_dir)
+    token, through the store a running server would share (``data_dir``'s, or ``store``)."""
+    store = store or SQLiteAuthStore.in_dir(data_dir)
     await store.open()
     try:
         accounts = Accounts(store)
