@@ -14,11 +14,12 @@ script may change any of them::
     P{auth}:generation  string  the change counter (INCR; missing means 0)
 
 Each write is one Lua script (``redis_scripts.py``) or one single-key command, so it applies
-whole or not at all, with the digest index and the counter moving with the records. Times are
-UTC text compared as text, as in ``auth.sqlite3``. Every call is bounded by ``timeout``, with
-``interlock.store.redis``'s client and errors (``StoreUnavailable`` for what may heal): a
-write that times out may still have applied, as with any Redis call. Durability is Redis's
-(``appendonly yes``; see docs/deployment.md).
+whole or not at all, with the digest index and the counter moving with the records. Checking
+a credential reads three hash fields in one script; listing, pruning, removing a user and
+setting a password read every credential (a deployment has hundreds, not millions). Every
+call is bounded by ``timeout``, with ``interlock.store.redis``'s client and errors
+(``StoreUnavailable`` for what may heal): a write that times out may still have applied, as
+with any Redis call. Durability is Redis's (``appendonly yes``; see docs/deployment.md).
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 A user is ``{"role", "password_hash", "created_at"}``; a credential ``{"kind", "user",
 "digest", "created_at", "expires_at", "last_used_at", "revoked_at"}``. Times are the same
-fixed-precision UTC text as in ``auth.sqlite3`` (``sqlite_schema.iso``), so a script compares
-them as text. A script runs whole, with nothing in between: each write below is atomic
-across the keys it names. Every script takes its keys in the order of ``RedisAuthStore._keys``
-(users, creds, digest, generation), so each names every key it may touch.
+fixed-precision UTC text as in ``auth.sqlite3`` (``sqlite_schema.iso``): all of one shape,
+so a script compares them as text (under any collation Redis's Lua uses). A script runs
+whole, with nothing in between: each write below is atomic across the keys it names. Every
+script takes its keys in the order of ``RedisAuthStore._keys`` (users, creds, digest,
+generation), so each names every key it may touch.
 """
 
 from __future__ import annotations
