@@ -423,9 +423,7 @@ class SessionManager:
                 raise TaskNotFound(session_id)
             if self.cluster is not None and not TaskStatus(record.status).is_terminal:
                 # Another node runs it: this copy is current now only (``watch`` keeps one).
-                session, open_requests = await self._load(record, keep=False)
-                session.show_open(open_requests)
-                return session
+                return await self.cluster.load_copy(record)
             session, _ = await self._load(record)
             self._remember_finished(session)
             return session

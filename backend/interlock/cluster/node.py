@@ -381,6 +381,18 @@ class ClusterNode:
         self.manager.sessions[record.task_id] = session
         return session, open_requests
 
+    async def load_copy(self, record: TaskRecord) -> Session:
+        """A session another node runs, as the store has it now: its record brought up to
+        the messages read after it (status, prompt, progress), its open request shown."""
+        known = record.last_seq
+        session, open_requests = await self.manager._load(record, keep=False)
+        session.show_open(open_requests)
+        for seq, data in session.history:
+            if seq > known:
+                message = json.loads(data)
+                _follow_state(session, str(message["type"]), message)
+        return session
+
     def owns(self, session_id: str) -> bool:
         return session_id in self.manager.active
 
@@ -405,8 +417,7 @@ class ClusterNode:
                 record = await manager.store.get_task(session_id)
                 if record is None:
                     raise TaskNotFound(session_id)
-                session, open_requests = await manager._load(record, keep=False)
-                session.show_open(open_requests)
+                session = await self.load_copy(record)
             except TimeoutError:
                 self.bus.unfollow(session_id)
                 raise StoreUnavailable("Redis did not confirm the subscription in time") from None
