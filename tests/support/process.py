@@ -15,8 +15,9 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 from tests.support.loopwatch import blocked_loop_error, slow_callback_reports
 
@@ -27,7 +28,10 @@ START_TIMEOUT = 30.0
 
 
 class ServerProcess:
-    """``python -m interlock serve --port 0``; ``kill()`` is a crash, ``stop()`` SIGTERM."""
+    """``python -m interlock serve --port 0``; ``kill()`` is a crash, ``stop()`` SIGTERM.
+
+    ``args`` are more flags for the command (``--no-worker``); ``command`` runs another
+    ``interlock`` command that logs the same listening line (``worker``)."""
 
     def __init__(
         self,
@@ -36,10 +40,14 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         *,
         debug_loop: bool = True,
+        args: Sequence[str] = (),
+        command: str = "serve",
         **more_env: str,
     ) -> None:
         self.data_dir = data_dir
         self.requested_port = port
+        self.args = list(args)
+        self.command = command
         self.debug_loop = debug_loop
         self.env = {**os.environ, **(env or {}), **more_env}
         if debug_loop:
@@ -51,6 +59,7 @@ class ServerProcess:
         self._changed = threading.Condition()
         self._reader: threading.Thread | None = None
         self._checked = False
+        self._terminated = False
 
     @property
     def url(self) -> str:
@@ -61,16 +70,22 @@ class ServerProcess:
     def ws_url(self) -> str:
         return "ws" + self.url.removeprefix("http")
 
-    def start(self) -> ServerProcess:
+    def start(self) -> Self:
         """Run the server; return once it accepts connections (its listening line)."""
+        return self.spawn().ready()
+
+    def spawn(self) -> Self:
+        """Start the process and return at once (``ready`` waits for it): several start
+        side by side."""
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "interlock",
-                "serve",
+                self.command,
                 *("--host", "127.0.0.1", "--port", str(self.requested_port)),
                 *("--data-dir", str(self.data_dir)),
+                *self.args,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -82,6 +97,10 @@ class ServerProcess:
             target=self._read, args=(self.proc.stdout,), name="server-output", daemon=True
         )
         self._reader.start()
+        return self
+
+    def ready(self) -> Self:
+        """Wait for the listening line of a ``spawn``ed process; fail if it exited first."""
         with self._changed:
             self._changed.wait_for(
                 lambda: self._eof or _LISTENING.search(self.output()) is not None, START_TIMEOUT
@@ -124,11 +143,17 @@ class ServerProcess:
         self._end()
         self.check_loop()
 
+    def terminate(self) -> None:
+        """Send SIGTERM and return at once (``stop`` waits): several stop side by side."""
+        assert self.proc is not None
+        if self.proc.poll() is None and not self._terminated:
+            self._terminated = True
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 20) -> int:
         """A graceful stop: SIGTERM, wait for exit; returns the exit code."""
         assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        self.terminate()
         code = self.proc.wait(timeout)
         self._end()
         self.check_loop()
@@ -141,7 +166,7 @@ class ServerProcess:
         self._checked = True
         reports = slow_callback_reports(self.output())
         if reports:
-            raise blocked_loop_error(f"interlock serve (pid {self.pid})", reports)
+            raise blocked_loop_error(f"interlock {self.command} (pid {self.pid})", reports)
 
     @property
     def pid(self) -> int | None:
@@ -159,7 +184,7 @@ class ServerProcess:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: object, *exc: object) -> None:

@@ -1,0 +1,200 @@
+"""Faults in a cluster on a Redis of the test's own (append-only file, fsync always): a worker
+killed mid-move, Redis killed and restarted, a serve instance stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.exceptions import ConnectionClosed
+
+from tests.hardware.support import until_moving
+from tests.support.cluster import (
+    Cursor,
+    cluster,
+    poll_health,
+    session_messages,
+    submit,
+)
+from tests.support.redis import RedisServer, new_prefix
+from tests.support.ws import WS
+
+LEASE = 2.0
+#: One reap period (at most a lease) and a busy machine's delays.
+REAP_ALLOWANCE = LEASE + 2.0
+SPEED = 1_000.0  # um/s
+
+
+def confirm(prompt: dict[str, Any], value: bool) -> dict[str, Any]:
+    return {"type": "confirm", "value": value, "request_id": prompt["request_id"]}
+
+
+async def test_a_worker_killed_mid_move_leaves_its_task_interrupted_worker_lost_within_the_lease(
+    tmp_path: Path,
+) -> None:
+    with (
+        RedisServer(tmp_path) as redis,
+        cluster(
+            tmp_path / "nodes",
+            redis.url,
+            new_prefix(),
+            instances=1,
+            workers=1,
+            INTERLOCK_WORKER_LEASE=str(LEASE),
+        ) as nodes,
+    ):
+        (a,) = nodes.servers
+        (worker,) = nodes.workers
+        async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
+            created = await submit(
+                http, "axis_movement", axis="x", mode="absolute", target=9_000.0, speed=SPEED
+            )
+            task_id = created["task_id"]
+            async with await WS.open(a.ws_url, task_id) as tab:
+                prompt = await tab.until("request_confirmation")
+                await tab.send(confirm(prompt, True))
+                await until_moving(tab, prompt["details"]["from"])
+                worker.kill()
+                killed = time.monotonic()
+                end = await tab.until("task_interrupted", timeout=LEASE + REAP_ALLOWANCE + 5)
+                took = time.monotonic() - killed
+            assert end["reason"] == "worker lost"
+            assert took <= LEASE + REAP_ALLOWANCE, f"interrupted {took:.1f} s after the kill"
+            task = (await http.get(f"/tasks/{task_id}")).json()
+            assert task["status"] == "interrupted"
+            # The record names the axes as the worker last reported them: x was moving.
+            assert task["error"] and re.search(r"\bx\b", task["error"]), task["error"]
+
+            # Never re-run, and x is free again: a new worker moves it for a new task.
+            nodes.add_worker()
+            again = (await submit(http, "axis_movement", axis="x", distance=10.0))["task_id"]
+            async with await WS.open(a.ws_url, again) as tab:
+                await tab.send(confirm(await tab.until("request_confirmation"), True))
+                await tab.until("task_completed")
+            assert (await http.get(f"/tasks/{task_id}")).json()["status"] == "interrupted"
+
+
+async def test_redis_killed_and_restarted_loses_nothing_acknowledged_and_every_process_recovers(
+    tmp_path: Path,
+) -> None:
+    with (
+        RedisServer(tmp_path) as redis,
+        cluster(
+            tmp_path / "nodes",
+            redis.url,
+            new_prefix(),
+            instances=2,
+            workers=1,
+            INTERLOCK_STORE_TIMEOUT="1",
+        ) as nodes,
+    ):
+        a, b = nodes.servers
+        clients = [
+            httpx.AsyncClient(base_url=p.url, timeout=10) for p in (*nodes.servers, *nodes.workers)
+        ]
+        http_a, http_b = clients[:2]
+        try:
+            # One task done, one waiting on its second prompt after its first was answered.
+            done_id = (await submit(http_a, "confirm_many", count=1, lines=2))["task_id"]
+            async with await WS.open(b.ws_url, done_id) as tab:
+                await tab.send(confirm(await tab.until("request_confirmation"), True))
+                await tab.until("task_completed")
+            done_before = session_messages(tab)
+            task_id = (await submit(http_b, "confirm_many", count=2, lines=3))["task_id"]
+            async with (
+                await WS.open(a.ws_url, task_id) as tab_a,
+                await WS.open(b.ws_url, task_id) as tab_b,
+            ):
+                first = await tab_a.until("request_confirmation")
+                r = await http_b.post(
+                    f"/tasks/{task_id}/answer",
+                    json={"request_id": first["request_id"], "value": True},
+                )
+                assert r.status_code == 200, r.text
+                cursor_a, cursor_b = Cursor(tab_a), Cursor(tab_b)
+                for cursor in (cursor_a, cursor_b):
+                    await cursor.count("request_confirmation", 2)
+            acknowledged = session_messages(tab_a)
+            assert session_messages(tab_b) == acknowledged
+            second = [m for m in acknowledged if m["type"] == "request_confirmation"][1]
+
+            redis.kill()
+            await asyncio.gather(*(poll_health(c, "degraded") for c in clients))
+            r = await http_a.post("/tasks", json={"task_type": "confirm_many"})
+            assert r.status_code == 503 and r.json()["code"] == "store_unavailable"
+            redis.start()  # the same directory: it reloads its append-only file
+            await asyncio.gather(*(poll_health(c, "ok") for c in clients))
+
+            for server, http in ((a, http_a), (b, http_b)):
+                async with await WS.open(server.ws_url, done_id) as tab:
+                    _, replayed, _ = await tab.replay()
+                assert replayed == done_before
+                async with await WS.open(server.ws_url, task_id) as tab:
+                    _, replayed, _ = await tab.replay()
+                assert replayed[: len(acknowledged)] == acknowledged
+                task = (await http.get(f"/tasks/{task_id}")).json()
+                assert task["status"] == "waiting"
+                assert task["pending_request"]["request_id"] == second["request_id"]
+                requests = (await http.get(f"/tasks/{task_id}/requests")).json()
+                assert [(q["status"], q["answer"]) for q in requests[:1]] == [("answered", True)]
+
+            # The worker still runs its task: the second answer reaches it from B.
+            async with await WS.open(a.ws_url, task_id) as tab:
+                r = await http_b.post(
+                    f"/tasks/{task_id}/answer",
+                    json={"request_id": second["request_id"], "value": False},
+                )
+                assert r.status_code == 200, r.text
+                end = await tab.until("task_completed")
+            assert end["result"] == {"answers": [True, False]}
+            # And a new task runs.
+            new_id = (await submit(http_b, "confirm_many", count=1))["task_id"]
+            async with await WS.open(a.ws_url, new_id) as tab:
+                await tab.send(confirm(await tab.until("request_confirmation"), True))
+                assert (await tab.until("task_completed"))["result"] == {"answers": [True]}
+        finally:
+            for client in clients:
+                await client.aclose()
+
+
+async def test_a_stopped_instance_s_tab_reconnects_to_the_other_with_since_and_misses_nothing(
+    tmp_path: Path,
+) -> None:
+    with (
+        RedisServer(tmp_path) as redis,
+        cluster(tmp_path / "nodes", redis.url, new_prefix(), instances=2, workers=1) as nodes,
+    ):
+        a, b = nodes.servers
+        async with httpx.AsyncClient(base_url=b.url, timeout=10) as http_b:
+            task_id = (await submit(http_b, "paced_lines", count=150, pause=0.02))["task_id"]
+            async with await WS.open(b.ws_url, task_id) as witness:
+                tab = await WS.open(a.ws_url, task_id)
+                await Cursor(tab).count("stream", 20)
+                a.terminate()
+                try:  # the tab reads what A still sends until A closes it
+                    async with asyncio.timeout(20):
+                        while True:
+                            await tab.recv()
+                except ConnectionClosed:
+                    pass
+                a.stop()
+                before = session_messages(tab)
+                since = before[-1]["seq"]
+                # Let the task go on without the tab for a while, then move it to B.
+                async with asyncio.timeout(10):
+                    while max((m["seq"] for m in session_messages(witness)), default=0) < since + 5:
+                        await witness.recv()
+                async with await WS.open(b.ws_url, task_id, since=since) as moved:
+                    _, replayed, _ = await moved.replay()
+                    end = await moved.until("task_completed")
+                await witness.until("task_completed")
+    assert replayed and replayed[0]["seq"] == since + 1
+    assert end["result"] == {"lines": 150}, "stopping a serve instance must not touch the task"
+    after = session_messages(moved)
+    assert before + after == session_messages(witness), "a gap or a duplicate"
+    seqs = [m["seq"] for m in before + after]
+    assert seqs == list(range(1, len(seqs) + 1))
