@@ -20,10 +20,12 @@ ROUNDS = 100
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """One cluster for the module: starting three processes is most of its time."""
+    """One cluster for the module: starting three processes is most of its time. A tab
+    answers 100 prompts in a second or two: far above the rate allowed for people."""
+    root = tmp_path_factory.mktemp("cluster")
     with (
         redis_prefix(URL) as prefix,
-        cluster(tmp_path_factory.mktemp("cluster"), URL, prefix, instances=2, workers=1) as group,
+        cluster(root, URL, prefix, instances=2, workers=1, INTERLOCK_WS_RATE="1000") as group,
     ):
         yield group
 
