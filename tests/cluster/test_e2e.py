@@ -21,11 +21,13 @@ ROUNDS = 100
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """One cluster for the module: starting three processes is most of its time. A tab
-    answers 100 prompts in a second or two: far above the rate allowed for people."""
+    answers 100 prompts in a second or two: far above the rate allowed for people. Slots
+    for several tasks: one a failed test left waiting does not fail the next."""
     root = tmp_path_factory.mktemp("cluster")
+    env = {"INTERLOCK_WS_RATE": "1000", "INTERLOCK_MAX_CONCURRENT": "8"}
     with (
         redis_prefix(URL) as prefix,
-        cluster(root, URL, prefix, instances=2, workers=1, INTERLOCK_WS_RATE="1000") as group,
+        cluster(root, URL, prefix, instances=2, workers=1, **env) as group,
     ):
         yield group
 
@@ -63,6 +65,29 @@ async def test_tabs_on_both_instances_follow_one_session_and_an_answer_from_b_re
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
             task = (await http.get(f"/tasks/{task_id}")).json()
         assert task["status"] == "completed" and task["result"] == {"answers": [True]}
+
+
+async def test_a_prompt_opened_before_the_other_instance_looks_is_pending_there_too(
+    nodes: Cluster,
+) -> None:
+    a, b = nodes.servers
+    async with (
+        httpx.AsyncClient(base_url=a.url, timeout=10) as http_a,
+        httpx.AsyncClient(base_url=b.url, timeout=10) as http_b,
+    ):
+        task_id = (await submit(http_a, "confirm_many", count=1))["task_id"]
+        async with await WS.open(a.ws_url, task_id) as tab_a:
+            prompt = await tab_a.until("request_confirmation")
+            # B has not seen this session yet: it loads it from the store, prompt included.
+            task = (await http_b.get(f"/tasks/{task_id}")).json()
+            assert task["status"] == "waiting"
+            assert (task["pending_request"] or {}).get("request_id") == prompt["request_id"]
+            async with await WS.open(b.ws_url, task_id) as tab_b:
+                start, replayed, _ = await tab_b.replay()
+                assert prompt in replayed
+                assert start["pending_request_id"] == prompt["request_id"], start
+                await tab_b.send(confirm(prompt, False))
+                assert (await tab_b.until("task_completed"))["result"] == {"answers": [False]}
 
 
 async def test_both_tabs_answer_each_of_100_prompts_at_once_and_exactly_one_wins_each_time(

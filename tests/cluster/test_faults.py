@@ -24,8 +24,9 @@ from tests.support.redis import RedisServer, new_prefix
 from tests.support.ws import WS
 
 LEASE = 2.0
-#: One reap period (at most a lease) and a busy machine's delays.
-REAP_ALLOWANCE = LEASE + 2.0
+#: A busy machine's delays past the lease (a lease expires a tenth early and is reaped
+#: every tenth of it: a dead worker's tasks end within the lease).
+SLACK = 1.5
 SPEED = 1_000.0  # um/s
 
 
@@ -60,10 +61,10 @@ async def test_a_worker_killed_mid_move_leaves_its_task_interrupted_worker_lost_
                 await until_moving(tab, prompt["details"]["from"])
                 worker.kill()
                 killed = time.monotonic()
-                end = await tab.until("task_interrupted", timeout=LEASE + REAP_ALLOWANCE + 5)
+                end = await tab.until("task_interrupted", timeout=LEASE + SLACK + 10)
                 took = time.monotonic() - killed
             assert end["reason"] == "worker lost"
-            assert took <= LEASE + REAP_ALLOWANCE, f"interrupted {took:.1f} s after the kill"
+            assert took <= LEASE + SLACK, f"interrupted {took:.1f} s after the kill"
             task = (await http.get(f"/tasks/{task_id}")).json()
             assert task["status"] == "interrupted"
             # The record names the axes as the worker last reported them: x was moving.
@@ -136,11 +137,12 @@ async def test_redis_killed_and_restarted_loses_nothing_acknowledged_and_every_p
                 async with await WS.open(server.ws_url, task_id) as tab:
                     _, replayed, _ = await tab.replay()
                 assert replayed[: len(acknowledged)] == acknowledged
-                task = (await http.get(f"/tasks/{task_id}")).json()
-                assert task["status"] == "waiting"
-                assert task["pending_request"]["request_id"] == second["request_id"]
+                assert (await http.get(f"/tasks/{task_id}")).json()["status"] == "waiting"
                 requests = (await http.get(f"/tasks/{task_id}/requests")).json()
-                assert [(q["status"], q["answer"]) for q in requests[:1]] == [("answered", True)]
+                assert [(q["request_id"], q["status"], q["answer"]) for q in requests] == [
+                    (first["request_id"], "answered", True),
+                    (second["request_id"], "open", None),
+                ]
 
             # The worker still runs its task: the second answer reaches it from B.
             async with await WS.open(a.ws_url, task_id) as tab:
