@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from websockets.exceptions import ConnectionClosed
 
+from interlock.protocol import TERMINAL_TYPES
 from tests.hardware.support import until_moving
 from tests.support.cluster import (
     Cursor,
@@ -32,6 +33,23 @@ SPEED = 1_000.0  # um/s
 
 def confirm(prompt: dict[str, Any], value: bool) -> dict[str, Any]:
     return {"type": "confirm", "value": value, "request_id": prompt["request_id"]}
+
+
+async def read_to_end(base: str, task_id: str, tab: WS) -> list[dict[str, Any]]:
+    """The session's messages a tab got and gets until the task ends; when the server
+    closes it, it reconnects with ``since`` as the console does."""
+    seen = session_messages(tab)
+    async with asyncio.timeout(20):
+        while not seen or seen[-1]["type"] not in TERMINAL_TYPES:
+            try:
+                message = await tab.recv()
+            except ConnectionClosed:
+                tab = await WS.open(base, task_id, since=seen[-1]["seq"])
+                continue
+            if "seq" in message:
+                seen.append(message)
+    await tab.close()
+    return seen
 
 
 async def test_a_worker_killed_mid_move_leaves_its_task_interrupted_worker_lost_within_the_lease(
@@ -106,19 +124,16 @@ async def test_redis_killed_and_restarted_loses_nothing_acknowledged_and_every_p
                 await tab.until("task_completed")
             done_before = session_messages(tab)
             task_id = (await submit(http_b, "confirm_many", count=2, lines=3))["task_id"]
-            async with (
-                await WS.open(a.ws_url, task_id) as tab_a,
-                await WS.open(b.ws_url, task_id) as tab_b,
-            ):
+            tab_a = await WS.open(a.ws_url, task_id)  # stays open through the outage
+            async with await WS.open(b.ws_url, task_id) as tab_b:
                 first = await tab_a.until("request_confirmation")
                 r = await http_b.post(
                     f"/tasks/{task_id}/answer",
                     json={"request_id": first["request_id"], "value": True},
                 )
                 assert r.status_code == 200, r.text
-                cursor_a, cursor_b = Cursor(tab_a), Cursor(tab_b)
-                for cursor in (cursor_a, cursor_b):
-                    await cursor.count("request_confirmation", 2)
+                for tab in (tab_a, tab_b):
+                    await Cursor(tab).count("request_confirmation", 2)
             acknowledged = session_messages(tab_a)
             assert session_messages(tab_b) == acknowledged
             second = [m for m in acknowledged if m["type"] == "request_confirmation"][1]
@@ -144,15 +159,19 @@ async def test_redis_killed_and_restarted_loses_nothing_acknowledged_and_every_p
                     (second["request_id"], "open", None),
                 ]
 
-            # The worker still runs its task: the second answer reaches it from B.
-            async with await WS.open(a.ws_url, task_id) as tab:
-                r = await http_b.post(
-                    f"/tasks/{task_id}/answer",
-                    json={"request_id": second["request_id"], "value": False},
-                )
-                assert r.status_code == 200, r.text
-                end = await tab.until("task_completed")
-            assert end["result"] == {"answers": [True, False]}
+            # The worker still runs its task: the second answer reaches it from B, and the
+            # tab open on A all along sees the rest (reconnecting with since if A closed it).
+            r = await http_b.post(
+                f"/tasks/{task_id}/answer",
+                json={"request_id": second["request_id"], "value": False},
+            )
+            assert r.status_code == 200, r.text
+            seen = await read_to_end(a.ws_url, task_id, tab_a)
+            assert seen[-1]["type"] == "task_completed"
+            assert seen[-1]["result"] == {"answers": [True, False]}
+            async with await WS.open(b.ws_url, task_id) as tab:
+                _, replayed, _ = await tab.replay()
+            assert seen == replayed, "the tab kept through the outage missed or repeated some"
             # And a new task runs.
             new_id = (await submit(http_b, "confirm_many", count=1))["task_id"]
             async with await WS.open(a.ws_url, new_id) as tab:
