@@ -1,5 +1,6 @@
 """The shared queue: which process runs what, the cluster-wide slot limit, and why a task
-waits. In-process servers on the machine's Redis, each test under a prefix of its own."""
+waits. In-process servers (and, for ``interlock worker``'s flags, subprocesses) on the
+machine's Redis, each test under a prefix of its own."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.cluster import submit, until_status
+from tests.support.cluster import cluster, submit, until_status
 from tests.support.redis import URL, redis_prefix
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
@@ -43,8 +44,8 @@ async def queued_reason(http: httpx.AsyncClient, task_id: str) -> str:
     return reason
 
 
-async def completes(server: LiveServer, task_id: str) -> dict[str, Any]:
-    async with await WS.open(server.ws_url, task_id) as tab:
+async def completes(ws_url: str, task_id: str) -> dict[str, Any]:
+    async with await WS.open(ws_url, task_id) as tab:
         return await tab.until("task_completed")
 
 
@@ -57,7 +58,7 @@ async def test_with_no_worker_a_task_stays_queued_with_a_reason_until_one_starts
             assert created["status"] == "queued"
             await queued_reason(http, created["task_id"])
             with instance(tmp_path, "w", prefix, worker=True):
-                done = await completes(a, created["task_id"])
+                done = await completes(a.ws_url, created["task_id"])
     assert done["result"]["steps"] == 1
 
 
@@ -69,7 +70,7 @@ async def test_task_types_restrict_what_a_worker_runs(tmp_path: Path, prefix: st
         async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
             blocked = (await submit(http, "block", queue=True, seconds=60))["task_id"]
             quick = (await submit(http, "dummy_short", queue=True, **QUICK))["task_id"]
-            await completes(a, quick)  # w1 takes what it runs...
+            await completes(a.ws_url, quick)  # w1 takes what it runs...
             await queued_reason(http, blocked)  # ...and leaves the rest, whose reason says why
             with instance(
                 tmp_path, "w2", prefix, worker=True, task_types=["block"], max_concurrent=4
@@ -91,7 +92,7 @@ async def test_a_motion_task_stays_queued_while_no_worker_owns_a_controller(
                 "task_id"
             ]
             quick = (await submit(http, "dummy_short", queue=True, **QUICK))["task_id"]
-            await completes(a, quick)
+            await completes(a.ws_url, quick)
             await queued_reason(http, move)
             r = await http.delete(f"/tasks/{move}")
             assert r.status_code == 200, r.text
@@ -119,3 +120,31 @@ async def test_max_concurrent_counts_every_instance_and_a_queued_task_runs_after
                 assert r.status_code == 200, r.text
                 await tab.until("task_completed")
             assert (await http_a.get(f"/tasks/{first}")).json()["status"] == "cancelled"
+
+
+async def test_worker_flags_task_types_and_controller_none_decide_what_it_takes(
+    tmp_path: Path, prefix: str
+) -> None:
+    """The same through ``interlock worker``'s own flags, in subprocesses."""
+    with cluster(tmp_path, URL, prefix, instances=1, workers=0) as nodes:
+        (a,) = nodes.servers
+        nodes.add_worker("--task-types", "confirm_many,axis_movement", "--controller", "none")
+        async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
+            lines = (await submit(http, "paced_lines", queue=True, count=3, pause=0))["task_id"]
+            move = (await submit(http, "axis_movement", queue=True, axis="x", distance=1.0))[
+                "task_id"
+            ]
+            asks = (await submit(http, "confirm_many", queue=True))["task_id"]
+            async with await WS.open(a.ws_url, asks) as tab:
+                prompt = await tab.until("request_confirmation")
+                await tab.send(
+                    {"type": "confirm", "value": True, "request_id": prompt["request_id"]}
+                )
+                await tab.until("task_completed")
+            await queued_reason(http, lines)  # not its type
+            await queued_reason(http, move)  # its type, but it owns no controller
+            nodes.add_worker("--task-types", "paced_lines", "--controller", "none")
+            assert (await completes(a.ws_url, lines))["result"] == {"lines": 3}
+            await queued_reason(http, move)
+            r = await http.delete(f"/tasks/{move}")
+            assert r.status_code == 200, r.text
