@@ -8,6 +8,7 @@ stops, as with ``ServerProcess``) and loads ``tests.support.process_tasks``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from typing import Any, Self
 
 import httpx
 
+import redis
 from tests.support.process import ServerProcess
 from tests.support.redis import delete_prefix
 from tests.support.ws import WS
@@ -56,12 +58,6 @@ class WorkerProcess(ServerProcess):
             self._end()
             raise RuntimeError(f"worker did not say it is ready:\n{self.output()}")
         return self
-
-    @property
-    def worker_id(self) -> str:
-        match = re.search(r"Interlock worker (\S+) ready", self.output())
-        assert match is not None, "the worker has not started"
-        return match[1]
 
 
 @dataclass
@@ -145,8 +141,10 @@ def cluster(
     except BaseException:
         for process in group.processes:
             process._end()  # the test's own error says more than a slow stop
+        with contextlib.suppress(redis.RedisError):  # nor than a Redis it left down
+            delete_prefix(prefix, redis_url)
         raise
-    else:
+    try:
         group.stop()
     finally:
         delete_prefix(prefix, redis_url)
