@@ -35,6 +35,13 @@ def confirm(prompt: dict[str, Any], value: bool) -> dict[str, Any]:
     return {"type": "confirm", "value": value, "request_id": prompt["request_id"]}
 
 
+async def until_seq(tab: WS, seq: int) -> None:
+    """Receive until the tab got the session's message ``seq``."""
+    async with asyncio.timeout(10):
+        while max((m["seq"] for m in session_messages(tab)), default=0) < seq:
+            await tab.recv()
+
+
 async def read_to_end(base: str, task_id: str, tab: WS) -> list[dict[str, Any]]:
     """The session's messages a tab got and gets until the task ends; when the server
     closes it, it reconnects with ``since`` as the console does."""
@@ -185,13 +192,23 @@ async def test_redis_killed_and_restarted_loses_nothing_acknowledged_and_every_p
 async def test_a_stopped_instance_s_tab_reconnects_to_the_other_with_since_and_misses_nothing(
     tmp_path: Path,
 ) -> None:
+    # Lines keep coming (for up to a minute) until the test cancels the task: whenever A
+    # ends, the tab misses some; a replay window bigger than what it can miss.
     with (
         RedisServer(tmp_path) as redis,
-        cluster(tmp_path / "nodes", redis.url, new_prefix(), instances=2, workers=1) as nodes,
+        cluster(
+            tmp_path / "nodes",
+            redis.url,
+            new_prefix(),
+            instances=2,
+            workers=1,
+            INTERLOCK_HISTORY_SIZE="3000",
+            INTERLOCK_LOG_MAX_MESSAGES="3000",
+        ) as nodes,
     ):
         a, b = nodes.servers
         async with httpx.AsyncClient(base_url=b.url, timeout=10) as http_b:
-            task_id = (await submit(http_b, "paced_lines", count=150, pause=0.02))["task_id"]
+            task_id = (await submit(http_b, "paced_lines", count=3000, pause=0.02))["task_id"]
             async with await WS.open(b.ws_url, task_id) as witness:
                 tab = await WS.open(a.ws_url, task_id)
                 await Cursor(tab).count("stream", 20)
@@ -206,15 +223,16 @@ async def test_a_stopped_instance_s_tab_reconnects_to_the_other_with_since_and_m
                 before = session_messages(tab)
                 since = before[-1]["seq"]
                 # Let the task go on without the tab for a while, then move it to B.
-                async with asyncio.timeout(10):
-                    while max((m["seq"] for m in session_messages(witness)), default=0) < since + 5:
-                        await witness.recv()
+                await until_seq(witness, since + 5)
                 async with await WS.open(b.ws_url, task_id, since=since) as moved:
-                    _, replayed, _ = await moved.replay()
-                    end = await moved.until("task_completed")
-                await witness.until("task_completed")
+                    _, replayed, complete = await moved.replay()
+                    await until_seq(moved, complete["last_seq"] + 5)  # and some live ones
+                    r = await http_b.delete(f"/tasks/{task_id}")
+                    assert r.status_code == 200, r.text
+                    end = await moved.until("task_cancelled")
+                await witness.until("task_cancelled")
     assert replayed and replayed[0]["seq"] == since + 1
-    assert end["result"] == {"lines": 150}, "stopping a serve instance must not touch the task"
+    assert end["reason"] == "cancelled by operator", "stopping A must not touch the task"
     after = session_messages(moved)
     assert before + after == session_messages(witness), "a gap or a duplicate"
     seqs = [m["seq"] for m in before + after]
