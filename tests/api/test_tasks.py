@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from interlock.runtime import TaskContext
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
 from tests.support.ws import WS
@@ -356,3 +357,47 @@ async def test_queue_is_first_come_first_served_for_shared_resources(tmp_path: P
             await wait_status(http, y["task_id"], "running")
             for task in (y, other):
                 await http.delete(f"/tasks/{task['task_id']}")
+
+
+async def test_the_list_shows_each_task_exactly_as_its_own_route_does(tmp_path: Path) -> None:
+    """GET /tasks serializes plain rows, no model per task: byte for byte what TaskView gives
+    (a prompt of each kind, an artifact, a queue position, an error, a finished result)."""
+    registry = make_registry()
+
+    @registry.task("report_then_confirm")
+    async def report_then_confirm(ctx: TaskContext[Any]) -> None:
+        ctx.add_artifact("b.csv", b"x\n1\n")
+        ctx.add_artifact("a.txt", b"hello", "text/plain")
+        await ctx.progress(12.5, "half-way")
+        await ctx.confirm("Go on?")
+
+    with run_server(tmp_path / "data", registry=registry, max_concurrent=3) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            done = await client.post(
+                "/tasks", json={"task_type": "dummy_short", "parameters": {"duration": 0}}
+            )
+            await wait_status(client, done.json()["task_id"], "completed")
+            failed = (await client.post("/tasks", json={"task_type": "explode"})).json()
+            await wait_status(client, failed["task_id"], "failed")
+            ids = [done.json()["task_id"], failed["task_id"]]
+            for task_type in ("report_then_confirm", "ask_once", "block", "block"):
+                r = await client.post("/tasks", json={"task_type": task_type, "queue": True})
+                ids.append(r.json()["task_id"])
+            for task_id in ids[2:4]:
+                await wait_status(client, task_id, "waiting")
+            listed = await client.get("/tasks")
+            each = [(await client.get(f"/tasks/{task_id}")).text for task_id in reversed(ids)]
+    assert listed.headers["content-type"] == "application/json"
+    assert listed.text == f"[{','.join(each)}]"
+    rows = listed.json()
+    assert [row["status"] for row in rows] == [
+        "queued",
+        "running",
+        "waiting",
+        "waiting",
+        "failed",
+        "completed",
+    ]
+    assert rows[0]["queue_position"] == 1
+    assert [a["name"] for a in rows[3]["artifacts"]] == ["a.txt", "b.csv"]
+    assert rows[2]["pending_request"]["type"] == "request_user_input"

@@ -19,7 +19,9 @@ NOT_AUTHENTICATED = "Not authenticated"
 AUTH_OFF = "Authentication is off: there are no users or tokens (set INTERLOCK_AUTH=true)"
 
 
-def get_manager(request: Request) -> SessionManager:
+# The dependencies are ``async def`` even where they await nothing: FastAPI runs a plain
+# ``def`` in its thread pool, a thread hop (and a wait for a free thread) on every request.
+async def get_manager(request: Request) -> SessionManager:
     manager: SessionManager = request.app.state.manager
     return manager
 
@@ -84,7 +86,7 @@ async def public() -> None:
 Public = Depends(public)
 
 
-def get_auth(request: Request) -> AuthService:
+async def get_auth(request: Request) -> AuthService:
     """The auth service; 404 when authentication is off (there are no users then)."""
     auth: AuthService | None = request.app.state.auth
     if auth is None:

@@ -26,6 +26,7 @@ from ..states import TaskStatus
 from ..store import TaskFilter
 from .deps import Manager, Operator, require
 from .views import (
+    TASK_ROWS,
     AnswerAccepted,
     AnswerRefused,
     CancelledTask,
@@ -35,7 +36,7 @@ from .views import (
     TaskTypeView,
     TaskView,
     session_view,
-    task_view,
+    task_row,
 )
 
 router = APIRouter(tags=["tasks"])
@@ -202,7 +203,7 @@ async def list_tasks(
         datetime | None,
         Query(description="Only tasks created before this time (ISO 8601; UTC if bare)"),
     ] = None,
-) -> list[TaskView] | JSONResponse:
+) -> Response:
     """Tasks, newest first; ``created_by`` only those a user started (none with
     authentication off, where nobody is named). The other filters narrow it further, all
     at once; page through history with ``offset`` (a short page is the last)."""
@@ -213,11 +214,14 @@ async def list_tasks(
     records = await manager.list_records(
         status.value if status else None, limit, created_by, offset=offset, where=where
     )
-    out = []
+    # One serializer call for the page, no model per task: 100 TaskViews cost ~2 ms to
+    # validate and dump, their rows a fifth of that (bench/scale.py at 10,000 sessions).
+    sessions = manager.sessions
+    rows = []
     for record in records:
-        session = manager.sessions.get(record.task_id)
-        out.append(session_view(session, manager) if session else task_view(record, None, manager))
-    return out
+        session = sessions.get(record.task_id)
+        rows.append(task_row(session.record if session else record, session, manager))
+    return Response(TASK_ROWS.dump_json(rows), media_type="application/json")
 
 
 @router.get("/tasks/current/info", dependencies=[Depends(require(Role.VIEWER))])

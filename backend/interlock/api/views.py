@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .. import protocol as p
 from ..auth import Role
@@ -291,44 +291,57 @@ def _request_status(status: str) -> ResolveReason | Literal["open"]:
     return "open" if status == "open" else ResolveReason(status)
 
 
+def task_row(
+    record: TaskRecord, session: Session | None, manager: SessionManager
+) -> dict[str, Any]:
+    """A task as ``TaskView``'s fields in its order, as JSON-ready values (not validated):
+    ``GET /tasks`` serializes a page of these at once (``TASK_ROWS``) instead of building a
+    model per task. Its ``pending_request`` is the wire dict, which the model's dump is."""
+    registry = manager.registry
+    task_type = record.task_type
+    task_id = record.task_id
+    artifacts = session.artifacts if session is not None else None
+    return {
+        "task_id": task_id,
+        "session_id": task_id,
+        "task_type": task_type,
+        "task_title": registry.get(task_type).title
+        if task_type in registry
+        else default_title(task_type),
+        "parameters": record.parameters,
+        "status": record.status,
+        "progress": float(record.progress),
+        "message": record.message,
+        "stage": record.stage,
+        "created_at": _iso(record.created_at),
+        "started_at": _iso(record.started_at),
+        "completed_at": _iso(record.completed_at),
+        "result": record.result,
+        "error": record.error,
+        "pending_request": session.pending_message() if session is not None else None,
+        "queue_position": manager.queue_position(session) if session is not None else None,
+        "queued_reason": session.queued_reason if session is not None else None,
+        "last_seq": record.last_seq,
+        "artifacts": [
+            {"name": name, "content_type": ctype, "url": f"/tasks/{task_id}/artifacts/{name}"}
+            for name, ctype in sorted(artifacts.items())
+        ]
+        if artifacts
+        else [],
+        "respondents": record.respondents,
+        "created_by": record.created_by,
+        "cancelled_by": record.cancelled_by,
+    }
+
+
+#: Serializes a page of ``task_row``s to the JSON ``list[TaskView]`` would give them
+#: (tests/api/test_task_rows.py holds the two equal).
+TASK_ROWS: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[dict[str, Any]])
+
+
 def task_view(record: TaskRecord, session: Session | None, manager: SessionManager) -> TaskView:
     """A task from its record and, when this process holds it, its live session."""
-    artifacts = session.artifacts if session is not None else {}
-    registry = manager.registry
-    pending = session.pending_message() if session is not None else None
-    return TaskView(
-        task_id=record.task_id,
-        session_id=record.task_id,
-        task_type=record.task_type,
-        task_title=registry.get(record.task_type).title
-        if record.task_type in registry
-        else default_title(record.task_type),
-        parameters=record.parameters,
-        status=TaskStatus(record.status),
-        progress=record.progress,
-        message=record.message,
-        stage=record.stage,
-        created_at=_iso(record.created_at),
-        started_at=_iso(record.started_at),
-        completed_at=_iso(record.completed_at),
-        result=record.result,
-        error=record.error,
-        pending_request=pending,  # the wire dict, validated into its message model
-        queue_position=manager.queue_position(session) if session is not None else None,
-        queued_reason=session.queued_reason if session is not None else None,
-        last_seq=record.last_seq,
-        artifacts=[
-            ArtifactView(
-                name=name,
-                content_type=ctype,
-                url=f"/tasks/{record.task_id}/artifacts/{name}",
-            )
-            for name, ctype in sorted(artifacts.items())
-        ],
-        respondents=record.respondents,
-        created_by=record.created_by,
-        cancelled_by=record.cancelled_by,
-    )
+    return TaskView.model_validate(task_row(record, session, manager))
 
 
 def session_view(session: Session, manager: SessionManager) -> TaskView:
