@@ -122,7 +122,13 @@ def server(
         yield url, proc
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            # Past the server's own shutdown deadline (INTERLOCK_SHUTDOWN_TIMEOUT, 10 s, and
+            # its watchdog's margin): one holding thousands of sessions may need all of it.
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -195,7 +201,11 @@ async def raw_replay(host: str, port: int, path: str) -> tuple[float, int]:
     return elapsed, buffer.count(b'"seq":')
 
 
-async def reconnect_latencies(url: str, tabs: int, missed: int) -> list[float]:
+async def reconnect_latencies(
+    url: str, tabs: int, missed: int, replay_url: str | None = None
+) -> list[float]:
+    """Run a session to its end on ``url``, then time ``tabs`` tabs reconnecting to it at
+    once, each ``missed`` messages behind (``since``), on ``replay_url`` (default ``url``)."""
     async with httpx.AsyncClient(base_url=url) as client:
         r = await client.post(
             "/tasks", json={"task_type": "bench_stream", "parameters": {"count": missed * 3}}
@@ -204,7 +214,7 @@ async def reconnect_latencies(url: str, tabs: int, missed: int) -> list[float]:
         while (await client.get(f"/tasks/{sid}")).json()["status"] != "completed":  # noqa: ASYNC110 - polls a remote server
             await asyncio.sleep(0.01)
         last = (await client.get(f"/tasks/{sid}")).json()["last_seq"]
-    host, port = url.removeprefix("http://").split(":")
+    host, port = (replay_url or url).removeprefix("http://").split(":")
     path = f"/ws/{sid}?since={last - missed}"
     results = await asyncio.gather(*(raw_replay(host, int(port), path) for _ in range(tabs)))
     for _, count in results:

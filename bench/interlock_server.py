@@ -1,17 +1,15 @@
-"""Interlock with one extra task type, ``bench_stream``, for the benchmarks."""
+"""Interlock with the benchmarks' task types (bench/bench_tasks.py), served by uvicorn."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from pathlib import Path
 
 import uvicorn
-from pydantic import BaseModel
 
+from bench_tasks import register
 from interlock.app import create_app
-from interlock.runtime import TaskContext
 from interlock.settings import Settings
 from interlock.tasks import builtin_registry
 from interlock.wire import CoalescingWebSocketProtocol, FramesWebSocketProtocol
@@ -22,16 +20,6 @@ PROTOCOLS: dict[str, type[asyncio.Protocol] | str] = {
     "frames": FramesWebSocketProtocol,
     "asgi": "websockets-sansio",
 }
-
-
-class StreamParams(BaseModel):
-    count: int = 1000
-    gate: bool = False
-
-
-class PacedParams(BaseModel):
-    rate: float = 50.0
-    count: int = 500
 
 
 def main() -> None:
@@ -46,27 +34,7 @@ def main() -> None:
     parser.add_argument("--max-concurrent", type=int, default=1000)
     args = parser.parse_args()
     registry = builtin_registry()
-
-    @registry.task("bench_stream", params=StreamParams)
-    async def bench_stream(ctx: TaskContext[StreamParams]) -> dict[str, int]:
-        if ctx.params.gate and not await ctx.confirm("Start streaming?"):
-            return {"count": 0}
-        for i in range(ctx.params.count):
-            await ctx.stream(f"line {i}")
-        return {"count": ctx.params.count}
-
-    @registry.task("bench_paced", params=PacedParams)
-    async def bench_paced(ctx: TaskContext[PacedParams]) -> dict[str, int]:
-        """Stream ``count`` lines at ``rate`` per second after a Yes, each line its emit
-        time (``time.time()``), as bench/baseline_app.py's ``/paced`` does."""
-        if not await ctx.confirm("Start streaming?"):
-            return {"count": 0}
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        for i in range(ctx.params.count):
-            await asyncio.sleep(max(0.0, start + i / ctx.params.rate - loop.time()))
-            await ctx.stream(repr(time.time()))
-        return {"count": ctx.params.count}
+    register(registry)
 
     settings = Settings(
         port=args.port,

@@ -8,8 +8,8 @@ deleted afterwards. Prints, per kind:
 * one session to ``--tabs`` tabs on one instance: server CPU per delivered message;
 * ``--tabs`` tabs reconnecting with 100 missed messages each: p99 to state_replay_complete;
 
-then Redis / SQLite and each against bare uvicorn (deflate off). Two instances sharing a
-session are not measured: a server claims its Redis prefix alone (docs/architecture.md).
+then Redis / SQLite and each against bare uvicorn (deflate off). Several instances sharing
+sessions (fan-out split over two, a reconnect storm onto the second) are bench/cluster.py's.
 
 Usage: python bench/redis_store.py [--single 20000] [--messages 2000] [--tabs 100]
 """
@@ -20,10 +20,9 @@ import argparse
 import json
 import os
 import statistics
-import uuid
 
-import redis
 from fanout import reconnect_latencies, run, run_bare, run_interlock, server
+from redis_prefix import DEFAULT_URL, on_redis
 
 
 def measure(kind: str, runner: object, args: argparse.Namespace) -> dict[str, float]:
@@ -51,7 +50,7 @@ def ratio(a: float, b: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--redis", default=DEFAULT_URL)
     parser.add_argument("--messages", type=int, default=2000, help="messages per fan-out run")
     parser.add_argument("--single", type=int, default=20000, help="messages, single-tab run")
     parser.add_argument("--single-runs", type=int, default=3)
@@ -65,17 +64,8 @@ def main() -> None:
         "bare-no-deflate": measure("bare-no-deflate", run_bare, args),
         "sqlite": measure("interlock", run_interlock, args),
     }
-    prefix = f"interlock-bench:{uuid.uuid4().hex[:8]}:"
-    os.environ.update(INTERLOCK_REDIS_URL=args.redis, INTERLOCK_REDIS_PREFIX=prefix)
-    try:
+    with on_redis(args.redis):
         results["redis"] = measure("interlock", run_interlock, args)
-    finally:
-        del os.environ["INTERLOCK_REDIS_URL"], os.environ["INTERLOCK_REDIS_PREFIX"]
-        client = redis.Redis.from_url(args.redis)
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.unlink(*keys)
-        client.close()
     print(json.dumps(results, indent=2))
     bare, sqlite, red = results["bare-no-deflate"], results["sqlite"], results["redis"]
     print(

@@ -12,10 +12,12 @@ CPU 0 (bench/fanout.py's ``server``). Every ``--every`` sessions it notes:
 Then ``--tabs`` tabs join as many sessions at once and read their replay
 (``state_replay_complete``): the wall time for all of them.
 
-The bare FastAPI/uvicorn app (bench/baseline_app.py: records in a dict, no persistence) is
-measured the same way in the same run; ratios are Interlock over bare.
+Interlock runs on each of ``--stores``: SQLite (the default store) and Redis (the machine's,
+``--redis``, under a prefix of this run's, deleted afterwards). The bare FastAPI/uvicorn app
+(bench/baseline_app.py: records in a dict, no persistence) is measured the same way in the
+same run; ratios are Interlock over bare.
 
-Usage: python bench/scale.py [--sessions 10000] [--every 2000] [--tabs 1000]
+Usage: python bench/scale.py [--sessions 10000] [--every 2000] [--tabs 1000] [--stores sqlite,redis]
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import asyncio
 import os
 import statistics
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import connect
 
 from fanout import server
+from redis_prefix import DEFAULT_URL, on_redis
 
 Row = tuple[int, float, float, float, float]  # sessions, rate, list p50, list p99, RSS MiB
 
@@ -99,25 +103,8 @@ async def measure(
     return rows, joined
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sessions", type=int, default=10_000)
-    parser.add_argument("--every", type=int, default=2_000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--lists", type=int, default=50, help="GET /tasks per measurement")
-    parser.add_argument("--tabs", type=int, default=1_000)
-    args = parser.parse_args()
-    # Room for every session to wait at once, and for --tabs tabs from one address.
-    extra = ("--max-concurrent", str(args.sessions + 1))
-    os.environ["INTERLOCK_MAX_CONNECTIONS_PER_CLIENT"] = str(args.tabs + 1)
-    results: dict[str, tuple[list[Row], float | None]] = {}
-    for kind in ("bare", "interlock"):
-        env_tabs = kind == "interlock"
-        with server(kind, None, 100, *extra) as (url, proc):
-            results[kind] = asyncio.run(measure(url, proc.pid, args, env_tabs))
-    bare, _ = results["bare"]
-    ours, joined = results["interlock"]
-    print(f"{args.sessions} waiting sessions, created {args.concurrency} at a time:")
+def report(kind: str, ours: list[Row], bare: list[Row], joined: float | None, tabs: int) -> None:
+    print(f"Interlock on {kind}:")
     print("  sessions  create/s (x bare)   GET /tasks?limit=100 p50 / p99 ms (x bare p50)  RSS MiB")
     for (n, rate, p50, p99, rss), (_, brate, bp50, _, _) in zip(ours, bare, strict=True):
         print(
@@ -128,10 +115,46 @@ def main() -> None:
     first, last = ours[0], ours[-1]
     print(
         f"  creation rate at {last[0]} vs {first[0]}: {last[1] / first[1]:.2f}x;"
-        f" list p50 {last[2] / first[2]:.2f}x"
+        f" list p50 {last[2] / first[2]:.2f}x; at {last[0]}: list p50 {last[2]:.2f} ms,"
+        f" p99 {last[3]:.2f} ms"
     )
     if joined is not None:
-        print(f"  {args.tabs} tabs joined and replayed in {joined:.2f} s")
+        print(f"  {tabs} tabs joined and replayed in {joined:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--every", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--lists", type=int, default=50, help="GET /tasks per measurement")
+    parser.add_argument("--tabs", type=int, default=1_000)
+    parser.add_argument("--stores", default="sqlite,redis", help="Interlock's stores, in order")
+    parser.add_argument("--redis", default=DEFAULT_URL)
+    args = parser.parse_args()
+    stores = [name for name in args.stores.split(",") if name]
+    assert set(stores) <= {"sqlite", "redis"}, args.stores
+    # Room for every session to wait at once, and for --tabs tabs from one address.
+    extra = ("--max-concurrent", str(args.sessions + 1))
+    os.environ["INTERLOCK_MAX_CONNECTIONS_PER_CLIENT"] = str(args.tabs + 1)
+    results: dict[str, tuple[list[Row], float | None]] = {}
+    print(f"{args.sessions} waiting sessions, created {args.concurrency} at a time:", flush=True)
+    for kind in ("bare", *stores):
+        where: AbstractContextManager[object] = (
+            on_redis(args.redis) if kind == "redis" else nullcontext()
+        )
+        server_kind = "bare" if kind == "bare" else "interlock"
+        with where, server(server_kind, None, 100, *extra) as (url, proc):
+            results[kind] = asyncio.run(measure(url, proc.pid, args, kind != "bare"))
+        if kind != "bare":
+            ours, joined = results[kind]
+            report(kind, ours, results["bare"][0], joined, args.tabs)
+    if len(stores) == 2:
+        (sq, _), (rd, _) = results["sqlite"], results["redis"]
+        print(
+            f"redis / sqlite at {rd[-1][0]}: creation rate {rd[-1][1] / sq[-1][1]:.2f}x,"
+            f" list p50 {rd[-1][2] / sq[-1][2]:.2f}x"
+        )
 
 
 if __name__ == "__main__":
