@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import TypeAdapter
 
+from interlock.api.views import TaskView
 from interlock.runtime import TaskContext
+from interlock.tasks import TaskRegistry
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
 from tests.support.ws import WS
@@ -359,9 +362,12 @@ async def test_queue_is_first_come_first_served_for_shared_resources(tmp_path: P
                 await http.delete(f"/tasks/{task['task_id']}")
 
 
-async def test_the_list_shows_each_task_exactly_as_its_own_route_does(tmp_path: Path) -> None:
-    """GET /tasks serializes plain rows, no model per task: byte for byte what TaskView gives
-    (a prompt of each kind, an artifact, a queue position, an error, a finished result)."""
+#: How FastAPI serialized GET /tasks before it serialized plain rows: a model per task.
+TASK_VIEWS: TypeAdapter[list[TaskView]] = TypeAdapter(list[TaskView])
+
+
+def varied_registry() -> TaskRegistry:
+    """The test task types and one that reports (artifacts, progress) before it asks."""
     registry = make_registry()
 
     @registry.task("report_then_confirm")
@@ -371,33 +377,50 @@ async def test_the_list_shows_each_task_exactly_as_its_own_route_does(tmp_path: 
         await ctx.progress(12.5, "half-way")
         await ctx.confirm("Go on?")
 
-    with run_server(tmp_path / "data", registry=registry, max_concurrent=3) as server:
+    return registry
+
+
+async def start_varied_tasks(client: httpx.AsyncClient) -> list[str]:
+    """Tasks in every shape GET /tasks shows (with ``max_concurrent=3``), oldest first:
+    completed, failed, waiting at a confirmation (with artifacts and progress), waiting at
+    a form, running, queued."""
+    done = await client.post(
+        "/tasks", json={"task_type": "dummy_short", "parameters": {"duration": 0}}
+    )
+    await wait_status(client, done.json()["task_id"], "completed")
+    failed = (await client.post("/tasks", json={"task_type": "explode"})).json()
+    await wait_status(client, failed["task_id"], "failed")
+    ids = [done.json()["task_id"], failed["task_id"]]
+    for task_type in ("report_then_confirm", "ask_once", "block", "block"):
+        r = await client.post("/tasks", json={"task_type": task_type, "queue": True})
+        ids.append(r.json()["task_id"])
+    for task_id in ids[2:4]:
+        await wait_status(client, task_id, "waiting")
+    return ids
+
+
+def check_varied_list(listed: httpx.Response) -> None:
+    """The list is byte for byte what a TaskView per task serializes to, in every shape."""
+    assert listed.headers["content-type"] == "application/json"
+    views = TASK_VIEWS.validate_json(listed.content)
+    assert TASK_VIEWS.dump_json(views, by_alias=True) == listed.content  # as FastAPI does
+    rows = listed.json()
+    statuses = ["queued", "running", "waiting", "waiting", "failed", "completed"]
+    assert [row["status"] for row in rows] == statuses
+    assert [a["name"] for a in rows[3]["artifacts"]] == ["a.txt", "b.csv"]
+    assert rows[3]["progress"] == 12.5 and rows[5]["progress"] == 100
+    assert rows[2]["pending_request"]["type"] == "request_user_input"
+    assert rows[3]["pending_request"]["type"] == "request_confirmation"
+
+
+async def test_the_list_shows_each_task_exactly_as_its_own_route_does(tmp_path: Path) -> None:
+    """GET /tasks serializes plain rows, not a model per task: the same bytes as TaskView,
+    and as each task's own route."""
+    with run_server(tmp_path / "data", registry=varied_registry(), max_concurrent=3) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            done = await client.post(
-                "/tasks", json={"task_type": "dummy_short", "parameters": {"duration": 0}}
-            )
-            await wait_status(client, done.json()["task_id"], "completed")
-            failed = (await client.post("/tasks", json={"task_type": "explode"})).json()
-            await wait_status(client, failed["task_id"], "failed")
-            ids = [done.json()["task_id"], failed["task_id"]]
-            for task_type in ("report_then_confirm", "ask_once", "block", "block"):
-                r = await client.post("/tasks", json={"task_type": task_type, "queue": True})
-                ids.append(r.json()["task_id"])
-            for task_id in ids[2:4]:
-                await wait_status(client, task_id, "waiting")
+            ids = await start_varied_tasks(client)
             listed = await client.get("/tasks")
             each = [(await client.get(f"/tasks/{task_id}")).text for task_id in reversed(ids)]
-    assert listed.headers["content-type"] == "application/json"
+    check_varied_list(listed)
     assert listed.text == f"[{','.join(each)}]"
-    rows = listed.json()
-    assert [row["status"] for row in rows] == [
-        "queued",
-        "running",
-        "waiting",
-        "waiting",
-        "failed",
-        "completed",
-    ]
-    assert rows[0]["queue_position"] == 1
-    assert [a["name"] for a in rows[3]["artifacts"]] == ["a.txt", "b.csv"]
-    assert rows[2]["pending_request"]["type"] == "request_user_input"
+    assert listed.json()[0]["queue_position"] == 1
