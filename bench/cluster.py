@@ -10,6 +10,7 @@ instances serve the tabs, replay from Redis and take the answers. Prints:
   first: server CPU per delivered message, summed over both instances (the worker's and
   Redis's apart: per message, not per tab), the ratio of the two, and each against bare
   uvicorn (deflate off) and one Interlock process on SQLite (the median of ``--rounds``);
+  the difference is what the second instance costs per message (taking it from Redis);
 * one tab through the cluster (worker -> Redis -> instance) vs one process on SQLite:
   messages a second (best of ``--single-runs``);
 * ``--tabs`` tabs reconnecting at once onto the second instance to a session the first
@@ -277,6 +278,12 @@ def main() -> None:
         f"split / bare {ratio(s, bare):.2f}, one / bare {ratio(o, bare):.2f}, "
         f"one / one SQLite process {ratio(o, sqlite):.2f} "
         f"(bare {bare:.2f} us, SQLite process {sqlite:.2f} us)"
+    )
+    # What the second instance adds per message, whatever its tab count: receiving it from
+    # Redis and framing it once (the tabs' own cost is the same on either instance).
+    print(
+        f"  the second instance's cost per message (split - one, x tabs): "
+        f"{(s - o) * args.tabs:.1f} us"
     )
     extra = [("worker", "worker_us_per_delivery"), ("Redis", "redis_us_per_delivery")]
     print(
