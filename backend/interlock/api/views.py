@@ -335,7 +335,7 @@ def task_row(
 
 
 #: Serializes a page of ``task_row``s to the JSON ``list[TaskView]`` would give them
-#: (tests/api/test_task_rows.py holds the two equal).
+#: (``check_varied_list`` in tests/api/test_tasks.py holds the two equal, on both stores).
 TASK_ROWS: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[dict[str, Any]])
 
 
