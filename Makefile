@@ -112,6 +112,7 @@ bench: install-test
 	$(PY) bench/stop_latency.py --controller epics
 	$(PY) bench/scale.py
 	$(PY) bench/redis_store.py
+	$(PY) bench/cluster.py
 
 clean:
 	rm -rf $(VENV) .venv-uvicorn-* backend/interlock/static frontend/node_modules data
