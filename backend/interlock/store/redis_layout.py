@@ -77,13 +77,24 @@ def task_fields(t: TaskRecord) -> list[str]:
     return out
 
 
+#: The attributes of a task record: a hash field of another name is not one of them.
+_TASK_FIELDS = frozenset(TaskRecord.__slots__)
+
+
 def task_from_hash(h: dict[bytes, bytes]) -> TaskRecord:
-    values: dict[str, Any] = {k.decode(): json.loads(v) for k, v in h.items()}
+    # One JSON text for the whole hash (its fields are attribute names, its values JSON),
+    # parsed in one call: a third of the time of a json.loads per field, which was most of
+    # GET /tasks on Redis (100 records a page).
+    try:
+        values: dict[str, Any] = json.loads(
+            b"{%b}" % b",".join(b'"%b":%b' % kv for kv in h.items())
+        )
+    except ValueError:  # a field that is not JSON: say which
+        values = {k.decode(): json.loads(v) for k, v in h.items()}
     for name in _DATES:
         if values.get(name) is not None:
             values[name] = datetime.fromisoformat(values[name])
-    known = set(TaskRecord.__slots__)
-    return TaskRecord(**{k: v for k, v in values.items() if k in known})
+    return TaskRecord(**{k: v for k, v in values.items() if k in _TASK_FIELDS})
 
 
 def request_json(r: RequestRecord) -> str:
