@@ -1,17 +1,18 @@
 """Who runs what across every instance sharing a Redis prefix: slots, queue, workers, leases.
 
-Every key is hash-tagged ``{cluster}`` (one Redis Cluster slot), every change is one
-``WATCH``/``MULTI`` transaction on ``Pcluster:version``: the decisions are made in Python by
-the same rules as on one server (``interlock.admission``) and committed only if nothing
-changed meanwhile, else made again. The state::
+Every key is hash-tagged ``{cluster}`` (one Redis Cluster slot). Admitting and claiming a
+task are one Lua script each (``scripts.py``: one round trip, atomic, the rules of
+``interlock.admission``); the rare reaping of a lost worker is a ``WATCH``/``MULTI``
+transaction on ``version``, which every change bumps. The state::
 
-    P{cluster}:version   string  bumped by every change (what the transactions watch)
+    P{cluster}:version   string  bumped by every change (what ``reap`` watches)
     P{cluster}:order     string  counter: a task's place in line
-    P{cluster}:info      hash    task id -> {type, resources, order} of a task not yet ended
+    P{cluster}:info      hash    task id -> {type, resources} of a task not yet ended
     P{cluster}:slots     hash    task id -> worker id ("" = admitted, no worker took it yet)
     P{cluster}:holders   hash    task id -> resources, for slot holders that need some
     P{cluster}:admitted  zset    admitted tasks no worker took yet, by order
     P{cluster}:queue     zset    tasks waiting for a slot or a resource, by order
+    P{cluster}:ready     set     tasks whose record is stored: only those may be taken
     P{cluster}:workers   hash    worker id -> {id, host, pid, task_types, controller, axes}
     P{cluster}:leases    zset    worker id -> lease expiry (ms, Redis's clock)
 
@@ -33,21 +34,13 @@ from typing import Any, TypeVar
 
 from redis.exceptions import WatchError
 
-from .. import admission
 from ..exceptions import CapacityExceeded, QueueFull
+from . import scripts
 
 T = TypeVar("T")
 
 #: Queued or admitted tasks a worker looks at per claim (the oldest first).
 CLAIM_WINDOW = 200
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A task as admission sees it."""
-
-    id: str
-    resources: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -99,6 +92,10 @@ class Coordinator:
     def __init__(self, redis: Any, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
+        self._admit = redis.register_script(scripts.ADMIT)
+        self._claim = redis.register_script(scripts.CLAIM)
+        self._release = redis.register_script(scripts.RELEASE)
+        self._withdraw = redis.register_script(scripts.WITHDRAW)
 
     def key(self, what: str) -> str:
         return f"{self.prefix}{{cluster}}:{what}"
@@ -197,6 +194,23 @@ class Coordinator:
 
     # --------------------------------------------------------------------- tasks
 
+    def _keys(self) -> list[str]:
+        return [
+            self.key(k)
+            for k in (
+                "info",
+                "slots",
+                "holders",
+                "admitted",
+                "queue",
+                "ready",
+                "order",
+                "version",
+                "workers",
+                "leases",
+            )
+        ]
+
     async def admit(
         self,
         task_id: str,
@@ -209,126 +223,60 @@ class Coordinator:
     ) -> str | None:
         """Take a new task: it starts as soon as a worker takes it, or it queues. Returns
         why it waits (None: admitted now), or raises ``CapacityExceeded`` (no slot or a
-        resource held, and ``queue`` is false) or ``QueueFull``."""
-        controller = needs_controller(resources)
-        alive = await self.live_workers()
-        workers = [w for w in alive if w.runs(task_type, controller)]
-
-        async def body(pipe: Any) -> str | None:
-            slots = await pipe.hlen(self.key("slots"))
-            holders = await self._holders(pipe) if resources else []
-            queued = await pipe.zcard(self.key("queue"))
-            ahead = None
-            if resources and queued:
-                ahead = admission.queued_ahead(resources, await self._queued(pipe))
-            blocker = admission.blocker(resources, holders, max_concurrent)
-            if blocker is None and slots >= max_concurrent:
-                blocker = Slot("", frozenset())
-            waits = blocker is not None or ahead is not None or not workers
-            if blocker is not None and not queue and workers:
-                raise CapacityExceeded(blocker.id or await self._some_slot(pipe))
-            if waits and queued >= max_queued:
-                raise QueueFull(max_queued)
-            order = await pipe.incr(self.key("order"))
-            pipe.multi()
-            info = {
-                "type": task_type,
-                "resources": sorted(resources),
-                "order": order,
-                "ready": False,  # until its record is stored (``ready``)
-            }
-            pipe.hset(self.key("info"), task_id, json.dumps(info))
-            if waits:
-                pipe.zadd(self.key("queue"), {task_id: order})
-            else:
-                pipe.hset(self.key("slots"), task_id, "")
-                if resources:
-                    pipe.hset(self.key("holders"), task_id, json.dumps(sorted(resources)))
-                pipe.zadd(self.key("admitted"), {task_id: order})
-            if not workers:
-                return _nobody(task_type, controller, bool(alive))
-            return "waiting for a slot" if waits else None
-
-        return await self._transaction(body)
+        resource held, and ``queue`` is false) or ``QueueFull``. Workers take it only once
+        it is ``ready`` (stored). One round trip (``scripts.ADMIT``)."""
+        needs = json.dumps(sorted(resources))
+        info = json.dumps({"type": task_type, "resources": sorted(resources)})
+        args = [task_id, task_type, info, needs, "1" if queue else "0"]
+        reply = await self._admit(keys=self._keys(), args=[*args, max_concurrent, max_queued])
+        verdict = reply[0].decode()
+        if verdict == "capacity":
+            raise CapacityExceeded(reply[1].decode())
+        if verdict == "full":
+            raise QueueFull(max_queued)
+        waits, runnable, alive = (int(x) for x in reply[1:4])
+        if not runnable:
+            return _nobody(task_type, needs_controller(resources), alive > 0)
+        return "waiting for a slot or a resource another task holds" if waits else None
 
     async def claim(self, worker: WorkerInfo, max_concurrent: int) -> str | None:
         """One task for ``worker``: the oldest admitted one it can run, else a queued one
-        the rules let start now (in line: no passing a task that needs the same thing)."""
-
-        async def body(pipe: Any) -> str | None:
-            admitted = await pipe.zrange(self.key("admitted"), 0, CLAIM_WINDOW - 1)
-            infos = await pipe.hmget(self.key("info"), admitted) if admitted else []
-            for tid, raw in zip(admitted, infos, strict=True):
-                info = json.loads(raw) if raw else None
-                if info is not None and info["ready"] and worker.runs(info["type"], _needs(info)):
-                    pipe.multi()
-                    pipe.hset(self.key("slots"), tid, worker.id)
-                    pipe.zrem(self.key("admitted"), tid)
-                    return str(tid.decode())
-            queued = await pipe.zrange(self.key("queue"), 0, CLAIM_WINDOW - 1)
-            if not queued:
-                pipe.multi()
-                return None
-            slots = await pipe.hlen(self.key("slots"))
-            holders = await self._holders(pipe)
-            infos = await pipe.hmget(self.key("info"), queued)
-            reserved: frozenset[str] = frozenset()
-            for tid, raw in zip(queued, infos, strict=True):
-                info = json.loads(raw) if raw else {"type": "", "resources": []}
-                needs = frozenset(info["resources"])
-                if not info.get("ready") or not worker.runs(info["type"], _needs(info)):
-                    continue  # not stored yet, or another worker's: blocks nobody here
-                free = slots < max_concurrent and admission.blocker(needs, holders, 10**9) is None
-                if free and not admission.resources_overlap(reserved, needs):
-                    pipe.multi()
-                    pipe.zrem(self.key("queue"), tid)
-                    pipe.hset(self.key("slots"), tid, worker.id)
-                    if needs:
-                        pipe.hset(self.key("holders"), tid, json.dumps(sorted(needs)))
-                    return str(tid.decode())
-                reserved |= needs
-            pipe.multi()
-            return None
-
-        return await self._transaction(body)
+        the rules let start now (in line: no passing a task that needs the same thing).
+        One round trip (``scripts.CLAIM``)."""
+        args = [
+            worker.id,
+            json.dumps(worker.task_types),
+            "1" if worker.controller is not None else "0",
+            max_concurrent,
+            CLAIM_WINDOW,
+        ]
+        taken = await self._claim(keys=self._keys(), args=args)
+        return taken.decode() if taken else None
 
     async def ready(self, task_id: str) -> None:
         """The task's record is stored: workers may take it now."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(self.key("ready"), task_id)
+            pipe.incr(self.key("version"))
+            pipe.publish(self.wake_channel, b"task")
+            await pipe.execute()
 
-        async def body(pipe: Any) -> None:
-            raw = await pipe.hget(self.key("info"), task_id)
-            pipe.multi()
-            if raw is not None:
-                pipe.hset(self.key("info"), task_id, json.dumps({**json.loads(raw), "ready": True}))
-                pipe.publish(self.wake_channel, b"task")
-
-        await self._transaction(body)
-
-    async def release(self, task_id: str) -> None:
-        """The task ended: its slot, resources and place are free."""
-
-        async def body(pipe: Any) -> None:
-            pipe.multi()
-            self._forget(pipe, task_id)
+    async def release(self, *task_ids: str) -> None:
+        """The tasks ended: their slots, resources and places are free."""
+        if not task_ids:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await self._release(keys=self._keys(), args=list(task_ids), client=pipe)
             pipe.publish(self.wake_channel, b"freed")
-
-        await self._transaction(body)
+            await pipe.execute()
 
     async def withdraw(self, task_id: str) -> bool:
         """Take a task no worker took yet out of line (it is being cancelled). False when
         a worker runs it (cancel it there) or it is unknown."""
-
-        async def body(pipe: Any) -> bool:
-            queued = await pipe.zscore(self.key("queue"), task_id)
-            admitted = await pipe.zscore(self.key("admitted"), task_id)
-            pipe.multi()
-            if queued is None and admitted is None:
-                return False
-            self._forget(pipe, task_id)
-            pipe.publish(self.wake_channel, b"freed")
-            return True
-
-        return await self._transaction(body)
+        if not await self._withdraw(keys=self._keys(), args=[task_id]):
+            return False
+        await self.redis.publish(self.wake_channel, b"freed")
+        return True
 
     async def owner(self, task_id: str) -> str | None:
         """The id of the worker running the task, or None (not taken, or ended)."""
@@ -357,24 +305,7 @@ class Coordinator:
             pipe.hdel(self.key(what), task_id)
         pipe.zrem(self.key("queue"), task_id)
         pipe.zrem(self.key("admitted"), task_id)
-
-    async def _holders(self, pipe: Any) -> list[Slot]:
-        raw = await pipe.hgetall(self.key("holders"))
-        return [Slot(t.decode(), frozenset(json.loads(r))) for t, r in raw.items()]
-
-    async def _queued(self, pipe: Any) -> list[Slot]:
-        ids = await pipe.zrange(self.key("queue"), 0, -1)
-        infos = await pipe.hmget(self.key("info"), ids) if ids else []
-        return [
-            Slot(t.decode(), frozenset(json.loads(r)["resources"]))
-            for t, r in zip(ids, infos, strict=True)
-            if r is not None
-        ]
-
-    async def _some_slot(self, pipe: Any) -> str:
-        for tid, _ in (await pipe.hgetall(self.key("slots"))).items():
-            return str(tid.decode())
-        return ""
+        pipe.srem(self.key("ready"), task_id)
 
 
 def _needs(info: dict[str, Any]) -> bool:

@@ -59,6 +59,8 @@ log = logging.getLogger("interlock.cluster")
 
 #: Seconds a routed answer, cancel or stop waits for the node that acts on it.
 CALL_TIMEOUT = 5.0
+#: Slots freed in one round trip at most.
+RELEASE_BATCH = 500
 #: Close code of a tab whose mirror fell behind: reconnect with ``since``.
 TRY_AGAIN_LATER = 1013
 _REQUESTS = (p.type_of(p.RequestConfirmation), p.type_of(p.RequestUserInput))
@@ -112,6 +114,9 @@ class ClusterNode:
         self._join_locks: dict[str, asyncio.Lock] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        #: Tasks that ended here whose slots are still to be freed, and who frees them.
+        self._to_release: list[str] = []
+        self._releaser: asyncio.Task[None] | None = None
         self._lease_ok = True
         bus.on_remote = self._remote
         bus.on_reconnect = self._resync_all
@@ -145,8 +150,8 @@ class ClusterNode:
 
     async def leave(self) -> None:
         """After the manager ended this worker's tasks: free their slots, end the lease."""
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=2.0)
+        if self._releaser is not None:
+            await asyncio.wait([self._releaser], timeout=2.0)
         if self.worker:
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 async with asyncio.timeout(2.0):
@@ -179,28 +184,26 @@ class ClusterNode:
             await self.coordinator.release(session_id)
 
     def released(self, session: Session) -> None:
-        """A task this worker ran ended: free its slot (in the background)."""
-        task = asyncio.create_task(self._release(session.id), name="interlock-release")
-        self._tasks.append(task)
-        task.add_done_callback(self._forget_task)
+        """A task this worker ran ended: free its slot (in the background, in batches:
+        ten thousand tasks ending at a shutdown are a few round trips, not 10,000)."""
+        self._to_release.append(session.id)
+        if self._releaser is None or self._releaser.done():
+            self._releaser = asyncio.create_task(self._release_all(), name="interlock-release")
 
-    def _forget_task(self, task: asyncio.Task[None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._tasks.remove(task)
-
-    async def _release(self, task_id: str) -> None:
+    async def _release_all(self) -> None:
         delay = 0.05
-        while True:
+        while self._to_release:
+            batch = self._to_release[:RELEASE_BATCH]
             try:
-                await self.coordinator.release(task_id)
-                await self.coordinator.redis.delete(self._inputs_key(task_id))
-                return
+                await self.coordinator.release(*batch)
+                await self.coordinator.redis.delete(*(self._inputs_key(t) for t in batch))
             except RedisError as exc:
-                log.warning(
-                    "freeing the slot of %s failed (%s); again in %.2fs", task_id, exc, delay
-                )
+                log.warning("freeing %d slots failed (%s); again in %.2fs", len(batch), exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+                continue
+            delay = 0.05
+            del self._to_release[: len(batch)]
 
     async def waiting(self, session: Session) -> None:
         """Note on the session where it waits and why (``GET /tasks/{id}``)."""
