@@ -98,3 +98,31 @@ async def test_the_bus_reaches_tabs_on_another_instance_in_order_and_once(prefix
     finally:
         await runner.close()
         await other.close()
+
+
+async def test_a_page_of_tasks_is_read_from_the_records_hash_or_else_each_task(
+    prefix: str,
+) -> None:
+    store = RedisStore(URL, prefix=prefix)
+    await store.open()
+    client = redis.Redis.from_url(URL)
+    try:
+        finished = TaskRecord(
+            "s2",
+            "t",
+            {},
+            "completed",
+            datetime(2026, 1, 2, tzinfo=UTC),
+            completed_at=datetime(2026, 1, 3, tzinfo=UTC),
+        )
+        await store.write(WriteBatch(tasks=[task("s1"), finished]))
+        assert set(client.hkeys(f"{prefix}records")) == {b"s1", b"s2"}
+        client.hdel(f"{prefix}records", "s1")  # as written before the records hash existed
+        listed = await store.list_tasks(limit=10)
+        assert [(t.task_id, t.status) for t in listed] == [("s2", "completed"), ("s1", "running")]
+        assert await store.prune(datetime(2026, 2, 1, tzinfo=UTC)) == 1
+        assert client.hkeys(f"{prefix}records") == []
+        assert [t.task_id for t in await store.list_tasks(limit=10)] == ["s1"]
+    finally:
+        client.close()
+        await store.close()

@@ -17,6 +17,8 @@ and the indexes across sessions (one key each, outside any session's slot)::
     Pstatus:<status>   zset    the task ids with that status, scored by created_at
     Pby:<user>         zset    the task ids created_by that user, scored by created_at
     Pfinished          zset    terminal task ids, scored by completed_at (for pruning)
+    Precords           hash    task id -> its record as one JSON object (a page of GET /tasks
+                               is one HMGET; written with the indexes, after the task hash)
 
 ``P`` is the configured prefix (``INTERLOCK_REDIS_PREFIX``).
 """
@@ -59,6 +61,10 @@ class Keys:
     def finished(self) -> str:
         return f"{self.prefix}finished"
 
+    @property
+    def records(self) -> str:
+        return f"{self.prefix}records"
+
     def status(self, status: str) -> str:
         return f"{self.prefix}status:{status}"
 
@@ -79,6 +85,21 @@ def task_fields(t: TaskRecord) -> list[str]:
 
 #: The attributes of a task record: a hash field of another name is not one of them.
 _TASK_FIELDS = frozenset(TaskRecord.__slots__)
+
+
+def task_json(t: TaskRecord) -> str:
+    """The whole record as one JSON object (``Precords``: a page of them is one HMGET)."""
+    fields = task_fields(t)
+    pairs = zip(fields[::2], fields[1::2], strict=True)
+    return "{" + ",".join(f"{json.dumps(name)}:{value}" for name, value in pairs) + "}"
+
+
+def task_from_json(raw: bytes) -> TaskRecord:
+    values: dict[str, Any] = json.loads(raw)
+    for name in _DATES:
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    return TaskRecord(**{k: v for k, v in values.items() if k in _TASK_FIELDS})
 
 
 def task_from_hash(h: dict[bytes, bytes]) -> TaskRecord:
