@@ -153,11 +153,22 @@ class TaskCancelled(SessionMessage):
     position: float | None = None
 
 
+class LostAxis(_Message):
+    """An axis a lost worker drove, as it last reported it (it may have moved since)."""
+
+    axis: str
+    position: float | None = None
+    unit: str | None = None
+
+
 class TaskInterrupted(SessionMessage):
-    """Terminal: the server stopped while the task was alive."""
+    """Terminal: the server stopped while the task was alive (``server shutdown``), or,
+    with several processes on Redis, the worker running it stopped renewing its lease
+    (``worker lost``: then ``axes`` are the axes it drove, as it last reported them)."""
 
     type: Literal["task_interrupted"] = "task_interrupted"
     reason: str
+    axes: list[LostAxis] | None = None
 
 
 ServerSessionMessage = Annotated[

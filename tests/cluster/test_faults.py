@@ -89,6 +89,9 @@ async def test_a_worker_killed_mid_move_leaves_its_task_interrupted_worker_lost_
                 end = await tab.until("task_interrupted", timeout=LEASE + SLACK + 10)
                 took = time.monotonic() - killed
             assert end["reason"] == "worker lost"
+            [lost_x] = end["axes"]  # the axis the task held, as the worker last reported it
+            assert lost_x["axis"] == "x" and lost_x["unit"] == "um"
+            assert lost_x["position"] is not None
             assert took <= LEASE + SLACK, f"interrupted {took:.1f} s after the kill"
             task = (await http.get(f"/tasks/{task_id}")).json()
             assert task["status"] == "interrupted"

@@ -343,17 +343,17 @@ class ClusterNode:
         if record is None or TaskStatus(record.status).is_terminal:
             return
         session, open_requests = await self._own(record)
-        axes = [r.split(":", 1)[1] for r in lost.resources if r.startswith("axis:")]
-        axes = axes or [str(a.get("name")) for a in lost.worker.axes]
+        axes = _axes_of(lost)
         where = ", ".join(
             f"{a.get('name')} at {a.get('position')} {a.get('unit') or ''}".rstrip()
             for a in lost.worker.axes
-            if not axes or a.get("name") in axes
+            if a.get("name") in axes
         )
-        session.record.error = (
-            f"worker {lost.worker.name} stopped renewing its lease; the axes it drove "
-            f"({', '.join(axes) or 'none'}; last reported: {where or 'nothing'}) may not "
-            "have been stopped by it: check them"
+        session.record.error = f"worker {lost.worker.name} stopped renewing its lease" + (
+            f"; the axes the task drove ({', '.join(axes)}; last reported: "
+            f"{where or 'nothing'}) may not have been stopped by it: check them"
+            if axes
+            else " (the task drove no axis)"
         )
         for req in open_requests:
             session.resolved[req.request_id] = ResolveReason.CANCELLED
@@ -363,7 +363,18 @@ class ClusterNode:
             session.emit(
                 p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
             )
-        session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=WORKER_LOST))
+        reported = {str(a.get("name")): a for a in lost.worker.axes}
+        lost_axes = [
+            p.LostAxis(
+                axis=name,
+                position=reported.get(name, {}).get("position"),
+                unit=reported.get(name, {}).get("unit"),
+            )
+            for name in axes
+        ]
+        session.finish(
+            TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=WORKER_LOST, axes=lost_axes)
+        )
         log.error("task %s interrupted: %s", session.id, session.record.error)
         await manager.journal.sync()
         manager._remember_finished(session)
@@ -798,3 +809,12 @@ def _check_failure(exc: Exception) -> str:
     if isinstance(exc, InvalidParameters):
         return "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _axes_of(lost: Lost) -> list[str]:
+    """The axes a lost task held: its ``axis:<id>`` resources, or every axis of its worker
+    when it held the whole controller; none when it drove no hardware."""
+    if not needs_controller(lost.resources):
+        return []
+    named = [r.split(":", 1)[1] for r in lost.resources if r.startswith("axis:")]
+    return named or [str(a.get("name")) for a in lost.worker.axes]

@@ -879,6 +879,18 @@ export interface components {
             username: string;
         };
         /**
+         * LostAxis
+         * @description An axis a lost worker drove, as it last reported it (it may have moved since).
+         */
+        LostAxis: {
+            /** Axis */
+            axis: string;
+            /** Position */
+            position: number | null;
+            /** Unit */
+            unit: string | null;
+        };
+        /**
          * Me
          * @description Who the caller is: ``user`` is null when authentication is off.
          */
@@ -1443,9 +1455,13 @@ export interface components {
         };
         /**
          * TaskInterrupted
-         * @description Terminal: the server stopped while the task was alive.
+         * @description Terminal: the server stopped while the task was alive (``server shutdown``), or,
+         *     with several processes on Redis, the worker running it stopped renewing its lease
+         *     (``worker lost``: then ``axes`` are the axes it drove, as it last reported them).
          */
         TaskInterrupted: {
+            /** Axes */
+            axes: components["schemas"]["LostAxis"][] | null;
             /** Reason */
             reason: string;
             /**

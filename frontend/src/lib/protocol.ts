@@ -200,6 +200,17 @@ export interface InputField {
   value: unknown;
 }
 /**
+ * An axis a lost worker drove, as it last reported it (it may have moved since).
+ *
+ * This interface was referenced by `InterlockProtocol`'s JSON-Schema
+ * via the `definition` "LostAxis".
+ */
+export interface LostAxis {
+  axis: string;
+  position: number | null;
+  unit: string | null;
+}
+/**
  * Reply to `ping`.
  *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
@@ -386,12 +397,15 @@ export interface TaskCancelled {
   type: "task_cancelled";
 }
 /**
- * Terminal: the server stopped while the task was alive.
+ * Terminal: the server stopped while the task was alive (``server shutdown``), or,
+ * with several processes on Redis, the worker running it stopped renewing its lease
+ * (``worker lost``: then ``axes`` are the axes it drove, as it last reported them).
  *
  * This interface was referenced by `InterlockProtocol`'s JSON-Schema
  * via the `definition` "TaskInterrupted".
  */
 export interface TaskInterrupted {
+  axes: LostAxis[] | null;
   reason: string;
   seq: number;
   ts: string;

@@ -148,6 +148,9 @@ export const frames = {
   cancelled(reason: string, seq = nextSeq++) {
     return { type: "task_cancelled", reason, position: null, seq, ts };
   },
+  interrupted(reason: string, axes: Array<{ axis: string; position: number | null; unit: string | null }> | null = null, seq = nextSeq++) {
+    return { type: "task_interrupted", reason, axes, seq, ts };
+  },
   error(code: string, message: string, errors: Array<{ field: string; message: string }> = []) {
     return { type: "error", code, message, errors };
   },

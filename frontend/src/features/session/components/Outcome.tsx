@@ -92,6 +92,15 @@ export function Outcome({ outcome, lastResolution = null, axes }: OutcomeProps) 
         <section className="panel outcome outcome-interrupted" aria-labelledby="outcome-heading">
           <h2 id="outcome-heading">Interrupted</h2>
           <p>{outcome.reason}</p>
+          {outcome.axes && outcome.axes.length > 0 && (
+            <p role="alert" className="error">
+              {withUnits(
+                `Check the stage: nothing stopped ${outcome.axes
+                  .map((a) => (a.position === null || a.position === undefined ? a.axis : `${a.axis} (last at ${formatValue(a.position)}${a.unit ? ` ${a.unit}` : ""})`))
+                  .join(", ")} when its worker was lost.`,
+              )}
+            </p>
+          )}
         </section>
       );
   }

@@ -246,6 +246,15 @@ describe("SessionView", () => {
     expect(await screen.findByText("Reason: declined")).toBeInTheDocument();
   });
 
+  it("names the axes to check when the task's worker was lost", async () => {
+    renderSession();
+    const socket = server.latest();
+    connectWith(socket, [frames.stream("moving")]);
+    live(socket, frames.interrupted("worker lost", [{ axis: "x", position: 812.5, unit: "um" }]));
+    expect(await screen.findByText("worker lost")).toBeInTheDocument();
+    expect(screen.getByRole("alert")).toHaveTextContent("Check the stage: nothing stopped x (last at 812.5 µm) when its worker was lost.");
+  });
+
   it("follows the latest progress message, not the task's first one", async () => {
     stubFetch({ "GET /tasks/s1": task({ message: "Task submitted successfully" }), "GET /tasks/s1/requests": [] });
     renderSession();
