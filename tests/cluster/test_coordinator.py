@@ -147,3 +147,15 @@ async def test_an_expired_lease_hands_back_its_tasks_once(coord: Coordinator) ->
     assert not await coord.renew(lost_worker, 0.2)  # it learns that its lease is gone
     assert await coord.owner("t1") is None
     assert await coord.live_workers() == []
+
+
+async def test_a_task_never_made_ready_is_abandoned_once_and_frees_its_slot(
+    coord: Coordinator,
+) -> None:
+    await coord.renew(ANY, 10, first=True)
+    await coord.admit("t1", "plain", frozenset(), queue=False, max_concurrent=1, max_queued=10)
+    assert await coord.abandoned(60) == []  # not long enough ago
+    assert await coord.abandoned(0) == ["t1"]
+    assert await coord.abandoned(0) == []  # handed out once
+    assert await admit(coord, "t2") is None  # its slot is free again
+    assert await coord.abandoned(0) == []  # a ready task is never abandoned

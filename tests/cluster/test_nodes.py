@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from interlock.store import TaskRecord, WriteBatch
 from tests.support.redis import URL, redis_prefix
 from tests.support.server import LiveServer, run_server
 from tests.support.tasks import make_registry
@@ -197,3 +199,38 @@ async def test_a_worker_that_lost_its_lease_stops_its_tasks(tmp_path: Path) -> N
             again = await start(client, "confirm_once")
             async with await WS.open(worker.ws_url, again) as ws:
                 await ws.until("request_confirmation")
+
+
+async def test_a_task_abandoned_half_way_through_its_submission_fails_and_never_runs(
+    pair: Pair,
+) -> None:
+    node = pair.web.manager.cluster
+    assert node is not None
+    record = TaskRecord(
+        task_id="half-way",
+        task_type="confirm_once",
+        parameters={},
+        status="pending",
+        created_at=datetime.now(UTC),
+    )
+
+    async def stopped_half_way() -> list[str]:
+        # What POST /tasks had done when its node died: admitted, stored, never ready.
+        await node.coordinator.admit(
+            "half-way", "confirm_once", frozenset(), queue=False, max_concurrent=4, max_queued=9
+        )
+        await node.manager.store.write(WriteBatch(tasks=[record]))
+        found = await node.coordinator.abandoned(0)
+        for task_id in found:
+            await node._abandoned(task_id)
+        return found
+
+    done = asyncio.run_coroutine_threadsafe(stopped_half_way(), pair.web.loop)
+    assert await asyncio.wrap_future(done) == ["half-way"]
+    async with httpx.AsyncClient(base_url=pair.worker.url, timeout=10) as client:
+        task = (await client.get("/tasks/half-way")).json()
+    assert task["status"] == "failed"
+    assert "stopped before it was queued" in task["error"]
+    assert "half-way" not in pair.worker.manager.sessions or (
+        pair.worker.manager.sessions["half-way"].runner is None
+    )

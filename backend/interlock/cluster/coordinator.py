@@ -13,6 +13,8 @@ transaction on ``version``, which every change bumps. The state::
     P{cluster}:admitted  zset    admitted tasks no worker took yet, by order
     P{cluster}:queue     zset    tasks waiting for a slot or a resource, by order
     P{cluster}:ready     set     tasks whose record is stored: only those may be taken
+    P{cluster}:unready   zset    tasks admitted but not yet ready, by admission time (ms): one
+                                 left there long was abandoned by a node that stopped
     P{cluster}:workers   hash    worker id -> {id, host, pid, task_types, controller, axes}
     P{cluster}:leases    zset    worker id -> lease expiry (ms, Redis's clock)
 
@@ -208,6 +210,7 @@ class Coordinator:
                 "version",
                 "workers",
                 "leases",
+                "unready",
             )
         ]
 
@@ -257,6 +260,7 @@ class Coordinator:
         """The task's record is stored: workers may take it now."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.sadd(self.key("ready"), task_id)
+            pipe.zrem(self.key("unready"), task_id)
             pipe.incr(self.key("version"))
             pipe.publish(self.wake_channel, b"task")
             await pipe.execute()
@@ -277,6 +281,24 @@ class Coordinator:
             return False
         await self.redis.publish(self.wake_channel, b"freed")
         return True
+
+    async def abandoned(self, older_than: float) -> list[str]:
+        """Tasks admitted more than ``older_than`` seconds ago and never made ``ready``: the
+        node taking them stopped half-way. They are forgotten (their slots freed) and
+        returned, for their records to be ended."""
+        now = await self._now_ms()
+        ids = await self.redis.zrangebyscore(
+            self.key("unready"), "-inf", now - int(older_than * 1000)
+        )
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for task_id in ids:
+                pipe.zrem(self.key("unready"), task_id)
+            removed = await pipe.execute()
+        mine = [i.decode() for i, gone in zip(ids, removed, strict=True) if gone]  # once
+        await self.release(*mine)
+        return mine
 
     async def owner(self, task_id: str) -> str | None:
         """The id of the worker running the task, or None (not taken, or ended)."""
@@ -306,6 +328,7 @@ class Coordinator:
         pipe.zrem(self.key("queue"), task_id)
         pipe.zrem(self.key("admitted"), task_id)
         pipe.srem(self.key("ready"), task_id)
+        pipe.zrem(self.key("unready"), task_id)
 
 
 def _needs(info: dict[str, Any]) -> bool:

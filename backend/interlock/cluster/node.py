@@ -59,6 +59,9 @@ log = logging.getLogger("interlock.cluster")
 
 #: Seconds a routed answer, cancel or stop waits for the node that acts on it.
 CALL_TIMEOUT = 5.0
+#: Seconds after which a task admitted but never made ready is taken for abandoned (its
+#: node stopped half-way through ``POST /tasks``).
+ABANDONED_AFTER = 60.0
 #: Slots freed in one round trip at most.
 RELEASE_BATCH = 500
 #: Close code of a tab whose mirror fell behind: reconnect with ``since``.
@@ -318,11 +321,16 @@ class ClusterNode:
 
     async def _reap_loop(self) -> None:
         period = self._reap_period
+        rounds = 0
         while True:
             await asyncio.sleep(period)
+            rounds += 1
             try:
                 lost = await self.coordinator.reap()
-            except RedisError as exc:
+                if rounds % 10 == 0:  # once a lease
+                    for task_id in await self.coordinator.abandoned(ABANDONED_AFTER):
+                        await self._abandoned(task_id)
+            except (RedisError, StoreError) as exc:
                 log.warning("checking the workers' leases failed: %s", exc)
                 continue
             for item in lost:
@@ -330,6 +338,17 @@ class ClusterNode:
                     await self._interrupt(item)
                 except Exception:
                     log.exception("ending task %s of a lost worker failed", item.task_id)
+
+    async def _abandoned(self, task_id: str) -> None:
+        """A task whose node stopped between admitting and queueing it: it never ran."""
+        record = await self.manager.store.get_task(task_id)
+        if record is None or TaskStatus(record.status).is_terminal:
+            return
+        session, _ = await self._own(record)
+        session.record.error = "the instance that took this task stopped before it was queued"
+        session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
+        await self.manager.journal.sync()
+        self.manager._remember_finished(session)
 
     async def _interrupt(self, lost: Lost) -> None:
         """End a task whose worker was lost: ``interrupted``, its open prompt cancelled."""

@@ -6,7 +6,7 @@ the ones under it (``axis`` covers ``axis:x``); a task needing something a queue
 waits behind it. Every script bumps ``version`` (what ``Coordinator.reap``'s transaction
 watches). KEYS, in this order, for both::
 
-    info slots holders admitted queue ready order version workers leases
+    info slots holders admitted queue ready order version workers leases unready
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 #: Lua helpers shared by the scripts.
 _COMMON = """
 local K_INFO, K_SLOTS, K_HOLDERS, K_ADMITTED, K_QUEUE, K_READY, K_ORDER, K_VERSION,
-      K_WORKERS, K_LEASES = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7],
-      KEYS[8], KEYS[9], KEYS[10]
+      K_WORKERS, K_LEASES, K_UNREADY = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6],
+      KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 
 local function covered(list)
   local out = {}
@@ -105,6 +105,7 @@ local waits = blocker ~= nil or ahead or not runnable
 if waits and queued >= max_queued then return {'full'} end
 local order = redis.call('INCR', K_ORDER)
 redis.call('HSET', K_INFO, tid, info)
+redis.call('ZADD', K_UNREADY, now, tid)
 if waits then
   redis.call('ZADD', K_QUEUE, order, tid)
 else
@@ -190,6 +191,7 @@ for _, tid in ipairs(ARGV) do
   redis.call('ZREM', K_ADMITTED, tid)
   redis.call('ZREM', K_QUEUE, tid)
   redis.call('SREM', K_READY, tid)
+  redis.call('ZREM', K_UNREADY, tid)
 end
 redis.call('INCR', K_VERSION)
 return #ARGV
@@ -210,6 +212,7 @@ redis.call('HDEL', K_HOLDERS, tid)
 redis.call('ZREM', K_ADMITTED, tid)
 redis.call('ZREM', K_QUEUE, tid)
 redis.call('SREM', K_READY, tid)
+redis.call('ZREM', K_UNREADY, tid)
 redis.call('INCR', K_VERSION)
 return 1
 """
