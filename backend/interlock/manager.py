@@ -93,6 +93,8 @@ class SessionManager:
         self.exit_hooks: list[Callable[[Session], Any]] = []
         #: Called with a session when its last connection on this instance closes.
         self.disconnect_hooks: list[Callable[[Session], Any]] = []
+        #: Called with a session when its task starts running in this process.
+        self.start_hooks: list[Callable[[Session], Any]] = []
         #: Committed messages that mark a task's life, for its watchers (webhooks, ...).
         self.lifecycle = Lifecycle()
         #: Messages and bytes handed to tabs (``interlock.metrics`` reads it).
@@ -325,6 +327,11 @@ class SessionManager:
         task_type = self.registry.get(session.record.task_type)
         params = self._params.pop(session.id)
         self.active[session.id] = session
+        for hook in self.start_hooks:
+            try:
+                hook(session)
+            except Exception:
+                log.exception("start hook failed for %s", session.id)
         session.runner = asyncio.create_task(
             execute(
                 session,
@@ -541,6 +548,8 @@ class SessionManager:
 
     def subscribe(self, session: Session, subscriber: Subscriber) -> None:
         self.bus.subscribe(session.id, subscriber)
+        if self.cluster is not None:
+            self.cluster.tabs_changed(session.id, self.bus.subscriber_count(session.id))
 
     def unsubscribe(self, session: Session, subscriber: Subscriber) -> None:
         """Stop delivering to ``subscriber`` (it is being closed; ``detach`` follows)."""
@@ -550,9 +559,17 @@ class SessionManager:
         """Connections watching the session on this instance."""
         return self.bus.subscriber_count(session_id)
 
+    async def watchers_anywhere(self, session_id: str) -> int:
+        """Connections watching the session on any live instance (with Redis)."""
+        if self.cluster is None:
+            return self.watchers(session_id)
+        return await self.cluster.tabs(session_id)
+
     def detach(self, session: Session, subscriber: Subscriber) -> None:
         """A connection closed; run the disconnect hooks when it was the session's last."""
         self.bus.unsubscribe(session.id, subscriber)
+        if self.cluster is not None:
+            self.cluster.tabs_changed(session.id, self.bus.subscriber_count(session.id))
         if self.bus.subscriber_count(session.id) > 0:
             return
         if self.cluster is not None and session.id in self.cluster.mirrors:

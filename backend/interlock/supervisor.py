@@ -64,6 +64,7 @@ class MotionSupervisor:
     def install(self) -> None:
         self.manager.exit_hooks.append(self._on_exit)
         self.manager.disconnect_hooks.append(self._on_disconnect)
+        self.manager.start_hooks.append(self._on_start)
 
     # ------------------------------------------------------------------------ state
 
@@ -179,6 +180,8 @@ class MotionSupervisor:
             log.error("task %s ended; could not stop axis %s: %s", session_id, axis, error)
 
     def _on_disconnect(self, session: Session) -> None:
+        if self.manager.cluster is not None:
+            return  # the tabs are on every node: ``_watch_tabs`` counts them all
         if not self.stop_on_disconnect or not held_axes(session.resources, self.axis_ids):
             return
         old = self._timers.pop(session.id, None)
@@ -203,6 +206,38 @@ class MotionSupervisor:
             "task %s: no operator connected for %g s; cancelling it", session.id, self.grace
         )
         self.manager.cancel(session.id, OPERATOR_DISCONNECTED)
+
+    def _on_start(self, session: Session) -> None:
+        if self.manager.cluster is None or not self.stop_on_disconnect:
+            return
+        if held_axes(session.resources, self.axis_ids):
+            self._timers[session.id] = asyncio.create_task(self._watch_tabs(session))
+
+    async def _watch_tabs(self, session: Session) -> None:
+        """With several nodes (Redis) a task's tabs may be on any of them: count them all
+        a few times per grace period. Once it has been watched, a task that runs with no tab
+        anywhere for the whole grace period is cancelled, as on one server (waiting at a
+        prompt moves nothing: it is cancelled once it runs again, say answered over HTTP)."""
+        loop = asyncio.get_running_loop()
+        seen, alone_since = False, None
+        while not session.status.is_terminal:
+            await asyncio.sleep(max(self.grace / 4, 0.05))
+            if await self.manager.watchers_anywhere(session.id) > 0:
+                seen, alone_since = True, None
+                continue
+            if not seen:
+                continue
+            if alone_since is None:
+                alone_since = loop.time()
+            if loop.time() - alone_since >= self.grace and session.status is TaskStatus.RUNNING:
+                log.warning(
+                    "task %s: no operator connected to any instance for %g s; cancelling it",
+                    session.id,
+                    self.grace,
+                )
+                self.manager.cancel(session.id, OPERATOR_DISCONNECTED)
+                break
+        self._timers.pop(session.id, None)
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)

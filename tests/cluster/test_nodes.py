@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -234,3 +235,42 @@ async def test_a_task_abandoned_half_way_through_its_submission_fails_and_never_
     assert "half-way" not in pair.worker.manager.sessions or (
         pair.worker.manager.sessions["half-way"].runner is None
     )
+
+
+async def test_stop_on_disconnect_counts_the_tabs_of_every_node(tmp_path: Path) -> None:
+    settings: dict[str, Any] = {
+        "redis_url": URL,
+        "stop_on_disconnect": True,
+        "stop_on_disconnect_grace": 0.3,
+    }
+    with (
+        redis_prefix() as prefix,
+        run_server(
+            tmp_path / "worker", registry=make_registry(), redis_prefix=prefix, **settings
+        ) as worker,
+        run_server(
+            tmp_path / "web",
+            registry=make_registry(),
+            redis_prefix=prefix,
+            worker=False,
+            **settings,
+        ) as web,
+    ):
+        async with httpx.AsyncClient(base_url=web.url, timeout=10) as client:
+            sid = await start(client, "axis_movement", axis="x", distance=5000.0, speed=500.0)
+            async with await WS.open(web.ws_url, sid) as ws:  # the only tab: on the web node
+                prompt = await ws.until("request_confirmation")
+                await ws.send(
+                    {"type": "confirm", "request_id": prompt["request_id"], "value": True}
+                )
+                await ws.until("progress")
+                # Three grace periods with the tab open on the other node: it keeps moving.
+                await asyncio.sleep(0.9)
+                assert (await client.get(f"/tasks/{sid}")).json()["status"] == "running"
+                assert worker.manager.watchers(sid) == 0  # none on the worker itself
+            async with asyncio.timeout(5):
+                while (await client.get(f"/tasks/{sid}")).json()["status"] == "running":
+                    await asyncio.sleep(0.05)
+            async with await WS.open(web.ws_url, sid) as tab:
+                end = await tab.until("task_cancelled")
+        assert end["reason"] == "operator disconnected"

@@ -17,6 +17,8 @@ transaction on ``version``, which every change bumps. The state::
                                  left there long was abandoned by a node that stopped
     P{cluster}:workers   hash    worker id -> {id, host, pid, task_types, controller, axes}
     P{cluster}:leases    zset    worker id -> lease expiry (ms, Redis's clock)
+    P{cluster}:nodes     zset    node id (web or worker) -> when it stops counting as alive
+                                 (ms): the tabs of a node that died are not counted
 
 A task holds a slot from its admission until it ends, so ``INTERLOCK_MAX_CONCURRENT`` and
 resource exclusion hold across the cluster. A worker takes an admitted task it can run, or
@@ -152,12 +154,27 @@ class Coordinator:
             await pipe.execute()
         return True
 
-    async def leave(self, worker_id: str) -> None:
-        """A worker that stops cleanly (its tasks ended already)."""
+    async def leave(self, node_id: str) -> None:
+        """A node that stops cleanly (a worker's tasks ended already)."""
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self.key("leases"), worker_id)
-            pipe.hdel(self.key("workers"), worker_id)
+            pipe.zrem(self.key("leases"), node_id)
+            pipe.hdel(self.key("workers"), node_id)
+            pipe.zrem(self.key("nodes"), node_id)
             await pipe.execute()
+
+    async def alive(self, node_id: str, lease: float) -> None:
+        """This node (web or worker) is alive for ``lease`` seconds more: its tabs count."""
+        now = await self._now_ms()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(self.key("nodes"), {node_id: now + int(lease * 1000)})
+            pipe.zremrangebyscore(self.key("nodes"), "-inf", now - 60_000)  # long gone
+            await pipe.execute()
+
+    async def alive_nodes(self, node_ids: list[str]) -> set[str]:
+        """Those of ``node_ids`` whose liveness has not expired."""
+        now = await self._now_ms()
+        scores = await self.redis.zmscore(self.key("nodes"), node_ids)
+        return {n for n, s in zip(node_ids, scores, strict=True) if s is not None and s >= now}
 
     async def reap(self) -> list[Lost]:
         """End the leases that expired; the tasks their workers held, to be interrupted."""

@@ -120,6 +120,9 @@ class ClusterNode:
         #: Tasks that ended here whose slots are still to be freed, and who frees them.
         self._to_release: list[str] = []
         self._releaser: asyncio.Task[None] | None = None
+        #: This node's tab counts of sessions, to be written to ``P{sid}:tabs``.
+        self._tab_counts: dict[str, int] = {}
+        self._tab_writer: asyncio.Task[None] | None = None
         self._lease_ok = True
         bus.on_remote = self._remote
         bus.on_reconnect = self._resync_all
@@ -129,6 +132,7 @@ class ClusterNode:
     # ----------------------------------------------------------------------- life
 
     async def start(self) -> None:
+        await self.coordinator.alive(self.id, self.settings.worker_lease)
         loops: list[Callable[[], Coroutine[Any, Any, None]]] = [self._reap_loop]
         if self.worker:
             await self._renew(first=True)
@@ -155,10 +159,9 @@ class ClusterNode:
         """After the manager ended this worker's tasks: free their slots, end the lease."""
         if self._releaser is not None:
             await asyncio.wait([self._releaser], timeout=2.0)
-        if self.worker:
-            with contextlib.suppress(RedisError, OSError, TimeoutError):
-                async with asyncio.timeout(2.0):
-                    await self.coordinator.leave(self.id)
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            async with asyncio.timeout(2.0):
+                await self.coordinator.leave(self.id)
 
     # ------------------------------------------------------------------ admission
 
@@ -326,6 +329,8 @@ class ClusterNode:
             await asyncio.sleep(period)
             rounds += 1
             try:
+                if rounds % 3 == 0:  # every node says it is alive (its tabs count)
+                    await self.coordinator.alive(self.id, self.settings.worker_lease)
                 lost = await self.coordinator.reap()
                 if rounds % 10 == 0:  # once a lease
                     for task_id in await self.coordinator.abandoned(ABANDONED_AFTER):
@@ -696,6 +701,51 @@ class ClusterNode:
                     [{"field": field, "message": f"upload {ref} did not reach this worker"}]
                 )
             await store.adopt(Upload.model_validate_json(meta), data)
+
+    # --------------------------------------------------------------------- tabs
+
+    def _tabs_key(self, session_id: str) -> str:
+        return f"{self.settings.redis_prefix}{{{session_id}}}:tabs"
+
+    def tabs_changed(self, session_id: str, count: int) -> None:
+        """This node now has ``count`` tabs on the session: tell the cluster (in the
+        background, coalesced), for the runner's ``INTERLOCK_STOP_ON_DISCONNECT``."""
+        self._tab_counts[session_id] = count
+        if self._tab_writer is None or self._tab_writer.done():
+            self._tab_writer = asyncio.create_task(self._write_tabs(), name="interlock-tabs")
+
+    async def _write_tabs(self) -> None:
+        delay = 0.05
+        while self._tab_counts:
+            counts, self._tab_counts = self._tab_counts, {}
+            try:
+                async with self.coordinator.redis.pipeline(transaction=False) as pipe:
+                    for session_id, count in counts.items():
+                        key = self._tabs_key(session_id)
+                        if count:
+                            pipe.hset(key, self.id, count)
+                            pipe.expire(key, 86400)
+                        else:
+                            pipe.hdel(key, self.id)
+                    await pipe.execute()
+                delay = 0.05
+            except RedisError as exc:
+                log.warning("telling the cluster of this node's tabs failed: %s", exc)
+                self._tab_counts = {**counts, **self._tab_counts}
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def tabs(self, session_id: str) -> int:
+        """Tabs watching the session on every live node (this one's counted here)."""
+        local = self.manager.watchers(session_id)
+        try:
+            counts = await self.coordinator.redis.hgetall(self._tabs_key(session_id))
+            others = {k.decode(): int(v) for k, v in counts.items() if k.decode() != self.id}
+            alive = await self.coordinator.alive_nodes(list(others)) if others else set()
+        except RedisError as exc:
+            log.warning("counting the tabs of %s failed: %s", session_id, exc)
+            return local  # the safe side: fewer tabs than there may be
+        return local + sum(n for node, n in others.items() if node in alive)
 
     # ------------------------------------------------------------------- checks
 
