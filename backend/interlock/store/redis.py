@@ -53,8 +53,8 @@ from .redis_layout import (
     score,
     task_fields,
     task_from_hash,
-    task_from_json,
     task_json,
+    tasks_from_json,
 )
 
 log = logging.getLogger("interlock.store")
@@ -195,10 +195,11 @@ class RedisStore(Store):
                 for sid, h in zip(missing, await pipe.execute(), strict=True):
                     if h:
                         hashes[sid] = task_from_hash(h)
+        parsed = iter(tasks_from_json([raw for raw in found if raw is not None]))
         out = []
         for sid, raw in zip(ids, found, strict=True):
             if raw is not None:
-                out.append(task_from_json(raw))
+                out.append(next(parsed))
             elif sid in hashes:
                 out.append(hashes[sid])
         return out

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import from_json
+
 from ..states import TaskStatus
 from .base import RequestRecord, TaskRecord
 
@@ -94,12 +96,19 @@ def task_json(t: TaskRecord) -> str:
     return "{" + ",".join(f"{json.dumps(name)}:{value}" for name, value in pairs) + "}"
 
 
-def task_from_json(raw: bytes) -> TaskRecord:
-    values: dict[str, Any] = json.loads(raw)
-    for name in _DATES:
-        if values.get(name) is not None:
-            values[name] = datetime.fromisoformat(values[name])
-    return TaskRecord(**{k: v for k, v in values.items() if k in _TASK_FIELDS})
+def tasks_from_json(raws: list[bytes]) -> list[TaskRecord]:
+    """Records from ``task_json`` texts, parsed as one JSON array in one call (pydantic's
+    parser: a third of the stdlib's time; a page of GET /tasks is 100 of them)."""
+    out = []
+    for values in from_json(b"[" + b",".join(raws) + b"]"):
+        for name in _DATES:
+            if values.get(name) is not None:
+                values[name] = datetime.fromisoformat(values[name])
+        try:
+            out.append(TaskRecord(**values))
+        except TypeError:  # a field this version does not know (written by a newer one)
+            out.append(TaskRecord(**{k: v for k, v in values.items() if k in _TASK_FIELDS}))
+    return out
 
 
 def task_from_hash(h: dict[bytes, bytes]) -> TaskRecord:
