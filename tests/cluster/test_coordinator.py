@@ -159,3 +159,18 @@ async def test_a_task_never_made_ready_is_abandoned_once_and_frees_its_slot(
     assert await coord.abandoned(0) == []  # handed out once
     assert await admit(coord, "t2") is None  # its slot is free again
     assert await coord.abandoned(0) == []  # a ready task is never abandoned
+
+
+async def test_a_task_its_worker_could_not_start_goes_back_for_any_worker(
+    coord: Coordinator,
+) -> None:
+    other = WorkerInfo("other", controller="simulated")
+    await coord.renew(ANY, 10, first=True)
+    await admit(coord, "t1")
+    assert await coord.claim(ANY, 1) == "t1"
+    assert not await coord.unclaim("t1", "other")  # not that worker's
+    assert await coord.unclaim("t1", "any")
+    with pytest.raises(CapacityExceeded):
+        await admit(coord, "t2")  # it kept its slot
+    assert await coord.claim(other, 1) == "t1"
+    assert await coord.owner("t1") == "other"

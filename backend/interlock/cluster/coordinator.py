@@ -100,6 +100,7 @@ class Coordinator:
         self._claim = redis.register_script(scripts.CLAIM)
         self._release = redis.register_script(scripts.RELEASE)
         self._withdraw = redis.register_script(scripts.WITHDRAW)
+        self._unclaim = redis.register_script(scripts.UNCLAIM)
 
     def key(self, what: str) -> str:
         return f"{self.prefix}{{cluster}}:{what}"
@@ -272,6 +273,14 @@ class Coordinator:
         ]
         taken = await self._claim(keys=self._keys(), args=args)
         return taken.decode() if taken else None
+
+    async def unclaim(self, task_id: str, worker_id: str) -> bool:
+        """Put back in line a task ``worker_id`` claimed but could not start (it never
+        ran): admitted again, ready, for any worker. False if it is not that worker's."""
+        if not await self._unclaim(keys=self._keys(), args=[task_id, worker_id]):
+            return False
+        await self.redis.publish(self.wake_channel, b"task")
+        return True
 
     async def ready(self, task_id: str) -> None:
         """The task's record is stored: workers may take it now."""

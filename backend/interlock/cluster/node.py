@@ -62,6 +62,8 @@ CALL_TIMEOUT = 5.0
 #: Seconds after which a task admitted but never made ready is taken for abandoned (its
 #: node stopped half-way through ``POST /tasks``).
 ABANDONED_AFTER = 60.0
+#: Tasks a worker claims before it loads them (concurrently).
+CLAIM_BATCH = 16
 #: Slots freed in one round trip at most.
 RELEASE_BATCH = 500
 #: Close code of a tab whose mirror fell behind: reconnect with ``since``.
@@ -279,16 +281,38 @@ class ClusterNode:
             self._wake.clear()
             try:
                 while self._lease_ok:
-                    task_id = await self.coordinator.claim(self.info, self.settings.max_concurrent)
-                    if task_id is None:
+                    # Several at once: loading a task from the store is most of a take.
+                    taken: list[str] = []
+                    while len(taken) < CLAIM_BATCH:
+                        task_id = await self.coordinator.claim(
+                            self.info, self.settings.max_concurrent
+                        )
+                        if task_id is None:
+                            break
+                        taken.append(task_id)
+                    if not taken:
                         break
-                    await self._take(task_id)
+                    failed = await asyncio.gather(*(self._take_or_return(t) for t in taken))
+                    if any(failed):
+                        raise StoreUnavailable("some tasks could not be taken; they wait again")
                 delay = 0.05
             except (RedisError, StoreError) as exc:
                 log.warning("taking tasks from the queue failed (%s); again in %.2fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 self._wake.set()
+
+    async def _take_or_return(self, task_id: str) -> bool:
+        """``_take``; if it fails before the task runs (the store did not answer), the task
+        goes back in line for any worker: it never ran. True when it failed."""
+        try:
+            await self._take(task_id)
+        except Exception as exc:
+            log.warning("could not take task %s (%s); it waits again", task_id, exc)
+            with contextlib.suppress(RedisError):
+                await self.coordinator.unclaim(task_id, self.id)
+            return True
+        return False
 
     async def _take(self, task_id: str) -> None:
         """Run a task this worker claimed (its record and first messages are stored)."""

@@ -217,3 +217,19 @@ redis.call('INCR', K_VERSION)
 return 1
 """
 )
+
+#: ARGV: task id, worker id. A task that worker claimed but could not start goes back to
+#: the head of the admitted ones (it keeps its slot and resources), ready. Returns 1, or 0
+#: when the task is not that worker's.
+UNCLAIM = (
+    _COMMON
+    + """
+local tid, wid = ARGV[1], ARGV[2]
+if redis.call('HGET', K_SLOTS, tid) ~= wid then return 0 end
+redis.call('HSET', K_SLOTS, tid, '')
+redis.call('ZADD', K_ADMITTED, 0, tid)
+redis.call('SADD', K_READY, tid)
+redis.call('INCR', K_VERSION)
+return 1
+"""
+)
