@@ -158,12 +158,27 @@ class ClusterNode:
         await self.rpc.close()
 
     async def leave(self) -> None:
-        """After the manager ended this worker's tasks: free their slots, end the lease."""
+        """After the manager ended this worker's tasks: free their slots, end the lease.
+
+        A slot is freed only once its task's end is written. While one is not (the store
+        failed to the end), the lease is left to expire: a node that reaps it then ends those
+        tasks ``interrupted`` — nothing stays running in the store for ever."""
         if self._releaser is not None:
             await asyncio.wait([self._releaser], timeout=2.0)
+        held = len(self._to_release) + len(self.manager.active)
+        if held:
+            log.error(
+                "%d tasks' ends are not confirmed written; this worker's lease is left to "
+                "expire: another node ends them within %g s",
+                held,
+                self.settings.worker_lease,
+            )
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             async with asyncio.timeout(2.0):
-                await self.coordinator.leave(self.id)
+                if held:
+                    await self.coordinator.redis.zrem(self.coordinator.key("nodes"), self.id)
+                else:
+                    await self.coordinator.leave(self.id)
 
     # ------------------------------------------------------------------ admission
 
@@ -203,6 +218,8 @@ class ClusterNode:
         while self._to_release:
             batch = self._to_release[:RELEASE_BATCH]
             try:
+                # Their ends first: a slot freed before it would let a lost end go unseen.
+                await self.manager.journal.sync()
                 await self.coordinator.release(*batch)
                 await self.coordinator.redis.delete(*(self._inputs_key(t) for t in batch))
             except RedisError as exc:
