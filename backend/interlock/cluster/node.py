@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 from .. import protocol as p
 from ..exceptions import (
     AnswerRejected,
+    CapacityExceeded,
     InvalidParameters,
     StoreError,
     StoreUnavailable,
@@ -186,18 +187,42 @@ class ClusterNode:
         self, session: Session, resources: frozenset[str], *, queue: bool
     ) -> str | None:
         """Put a new task in line (raises ``CapacityExceeded``/``QueueFull``); why it
-        waits, or None. ``ready`` lets workers take it once it is stored."""
+        waits, or None. ``ready`` lets workers take it once it is stored.
+
+        A worker frees a slot only after its task's end is written, so a client that saw a
+        task end may find its slot still held for a moment: a holder whose record has ended
+        is freed here (its end is stored) and the task admitted again."""
+        tries = 3
+        while True:
+            try:
+                return await self.coordinator.admit(
+                    session.id,
+                    session.record.task_type,
+                    resources,
+                    queue=queue,
+                    max_concurrent=self.settings.max_concurrent,
+                    max_queued=self.settings.max_queued,
+                )
+            except CapacityExceeded as exc:
+                tries -= 1
+                if not tries or not await self._ended(exc.holder):
+                    raise
+            except RedisError as exc:
+                raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+
+    async def _ended(self, holder: str) -> bool:
+        """Whether ``holder`` (a slot's task) has ended in the store; then its slot is
+        freed here (a slot outlives its end only until the worker frees it)."""
+        if not holder:
+            return False
+        record = await self.manager.store.get_task(holder)
+        if record is None or not TaskStatus(record.status).is_terminal:
+            return False
         try:
-            return await self.coordinator.admit(
-                session.id,
-                session.record.task_type,
-                resources,
-                queue=queue,
-                max_concurrent=self.settings.max_concurrent,
-                max_queued=self.settings.max_queued,
-            )
+            await self.coordinator.release(holder)
         except RedisError as exc:
             raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+        return True
 
     async def ready(self, session_id: str) -> None:
         await self.coordinator.ready(session_id)
