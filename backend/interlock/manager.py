@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("interlock.sessions")
 
+#: The statuses of a task no worker took yet (with Redis).
+_NOT_TAKEN = frozenset({TaskStatus.PENDING.value, TaskStatus.QUEUED.value})
+
 #: Seconds between two retention prunes.
 PRUNE_INTERVAL = 3600.0
 
@@ -442,6 +445,17 @@ class SessionManager:
             return await self.get(session_id)
         async with self._store_deadline():
             return await self.cluster.follow(session_id)
+
+    async def waiting_of(self, records: list[TaskRecord]) -> list[tuple[int | None, str | None]]:
+        """With Redis: each task's place in the shared line and why it waits (for the ones
+        no worker took yet; ``(None, None)`` for the others, and without Redis)."""
+        none: tuple[int | None, str | None] = (None, None)
+        waiting = [r.task_id for r in records if r.status in _NOT_TAKEN]
+        if self.cluster is None or not waiting:
+            return [none] * len(records)
+        async with self._store_deadline():
+            found = await self.cluster.waiting_many(waiting)
+        return [found.get(r.task_id, none) for r in records]
 
     async def refresh_waiting(self, session: Session) -> None:
         """With Redis: note where a task waits in the shared line, and why."""

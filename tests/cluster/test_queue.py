@@ -41,6 +41,12 @@ async def queued_reason(http: httpx.AsyncClient, task_id: str) -> str:
     assert task["status"] == "queued", task
     reason = task["queued_reason"]
     assert isinstance(reason, str) and reason.strip(), task
+    # The list says the same of it as its own route.
+    [listed] = [t for t in (await http.get("/tasks?limit=100")).json() if t["task_id"] == task_id]
+    assert (listed["queue_position"], listed["queued_reason"]) == (
+        task["queue_position"],
+        reason,
+    )
     return reason
 
 

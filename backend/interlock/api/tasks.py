@@ -221,6 +221,10 @@ async def list_tasks(
     for record in records:
         session = sessions.get(record.task_id)
         rows.append(task_row(session.record if session else record, session, manager))
+    # With Redis: where each task no worker took yet waits, and why (as GET /tasks/{id}).
+    for row, (place, why) in zip(rows, await manager.waiting_of(records), strict=True):
+        if place is not None or why is not None:
+            row["queue_position"], row["queued_reason"] = place, why
     return Response(TASK_ROWS.dump_json(rows), media_type="application/json")
 
 

@@ -334,19 +334,34 @@ class Coordinator:
     async def waiting(self, task_id: str) -> tuple[int | None, str | None]:
         """A task not taken yet: its place in the queue (None: admitted, not queued) and
         why no worker took it (None: one will)."""
-        raw = await self.redis.hget(self.key("info"), task_id)
-        if raw is None or await self.owner(task_id) is not None:
-            return None, None
-        info = json.loads(raw)
-        rank = await self.redis.zrank(self.key("queue"), task_id)
-        controller = _needs(info)
-        workers = await self.live_workers()
-        why = None
-        if not any(w.runs(info["type"], controller) for w in workers):
-            why = _nobody(info["type"], controller, bool(workers))
-        elif rank is not None:
-            why = "waiting for a slot or a resource another task holds"
-        return (rank + 1 if rank is not None else None), why
+        return (await self.waiting_many([task_id]))[task_id]
+
+    async def waiting_many(self, task_ids: list[str]) -> dict[str, tuple[int | None, str | None]]:
+        """``waiting`` of several tasks, in two round trips and a look at the workers."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for task_id in task_ids:
+                pipe.hget(self.key("info"), task_id)
+                pipe.hget(self.key("slots"), task_id)
+                pipe.zrank(self.key("queue"), task_id)
+            replies = await pipe.execute()
+        out: dict[str, tuple[int | None, str | None]] = {}
+        workers: list[WorkerInfo] | None = None
+        for index, task_id in enumerate(task_ids):
+            raw, slot, rank = replies[3 * index : 3 * index + 3]
+            if raw is None or slot:  # ended, or a worker runs it
+                out[task_id] = (None, None)
+                continue
+            info = json.loads(raw)
+            controller = _needs(info)
+            if workers is None:
+                workers = await self.live_workers()
+            why = None
+            if not any(w.runs(info["type"], controller) for w in workers):
+                why = _nobody(info["type"], controller, bool(workers))
+            elif rank is not None:
+                why = "waiting for a slot or a resource another task holds"
+            out[task_id] = ((rank + 1 if rank is not None else None), why)
+        return out
 
     def _forget(self, pipe: Any, task_id: str) -> None:
         for what in ("info", "slots", "holders"):

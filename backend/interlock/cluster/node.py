@@ -255,6 +255,12 @@ class ClusterNode:
             delay = 0.05
             del self._to_release[: len(batch)]
 
+    async def waiting_many(self, task_ids: list[str]) -> dict[str, tuple[int | None, str | None]]:
+        try:
+            return await self.coordinator.waiting_many(task_ids)
+        except RedisError as exc:
+            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+
     async def waiting(self, session: Session) -> None:
         """Note on the session where it waits and why (``GET /tasks/{id}``)."""
         if session.status not in (TaskStatus.PENDING, TaskStatus.QUEUED):
