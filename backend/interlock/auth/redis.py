@@ -24,16 +24,13 @@ with any Redis call. Durability is Redis's (``appendonly yes``; see docs/deploym
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from ..exceptions import DuplicateUser, StoreUnavailable, UnknownToken, UnknownUser
-from ..store.redis import classify, connect
+from ..exceptions import DuplicateUser, UnknownToken, UnknownUser
+from ..store.redis import bounded, connect
 from . import redis_scripts as lua
 from .credentials import new_id
 from .roles import Role
@@ -68,17 +65,8 @@ class RedisAuthStore(AuthStore):
             )
         }
 
-    @asynccontextmanager
-    async def _call(self) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout(self.timeout):
-                yield
-        except TimeoutError as exc:
-            raise StoreUnavailable(
-                f"Redis at {self._where} did not answer within {self.timeout:g} s"
-            ) from exc
-        except RedisError as exc:
-            raise classify(exc, self._where) from exc
+    def _call(self) -> AbstractAsyncContextManager[None]:
+        return bounded(self._where, self.timeout)
 
     async def _run(self, script: str, *args: Any) -> Any:
         async with self._call():

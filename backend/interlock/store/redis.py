@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +89,19 @@ def classify(exc: RedisError, where: str) -> StoreError:
     return StoreError(f"Redis at {where} refused the call: {text}")
 
 
+@asynccontextmanager
+async def bounded(where: str, timeout: float) -> AsyncIterator[None]:
+    """A call to the Redis at ``where``: ``StoreUnavailable`` after ``timeout`` seconds,
+    its errors as ``classify`` says."""
+    try:
+        async with asyncio.timeout(timeout):
+            yield
+    except TimeoutError as exc:
+        raise StoreUnavailable(f"Redis at {where} did not answer within {timeout:g} s") from exc
+    except RedisError as exc:
+        raise classify(exc, where) from exc
+
+
 class RedisStore(Store):
     """A ``Store`` in Redis under ``prefix``; every call bounded by ``timeout`` seconds."""
 
@@ -101,17 +114,8 @@ class RedisStore(Store):
         self._script = self.redis.register_script(WRITE_SESSION)
         self._uncertain: WriteBatch | None = None  # a batch whose write may have applied
 
-    @asynccontextmanager
-    async def _call(self) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout(self.timeout):
-                yield
-        except TimeoutError as exc:
-            raise StoreUnavailable(
-                f"Redis at {self._where} did not answer within {self.timeout:g} s"
-            ) from exc
-        except RedisError as exc:
-            raise classify(exc, self._where) from exc
+    def _call(self) -> AbstractAsyncContextManager[None]:
+        return bounded(self._where, self.timeout)
 
     async def open(self) -> None:
         async with self._call():
