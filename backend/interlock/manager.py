@@ -10,7 +10,6 @@ import enum
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -151,14 +150,7 @@ class SessionManager:
         """Tasks a crash left unfinished become ``interrupted``; their seq continues."""
         for record in await self.store.unfinished_tasks():
             session, open_requests = await self._load(record)
-            for req in open_requests:
-                session.resolved[req.request_id] = ResolveReason.CANCELLED
-                self.journal.put_request(
-                    replace(req, status=ResolveReason.CANCELLED.value, resolved_at=utcnow())
-                )
-                session.emit(
-                    p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
-                )
+            session.cancel_open(open_requests)
             session.finish(TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=RESTART_REASON))
         await self.journal.sync()
 

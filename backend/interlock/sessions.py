@@ -270,6 +270,16 @@ class Session:
         self.pending = PendingRequest(message, None, future, req)
         self.last_request_id = req.request_id
 
+    def cancel_open(self, open_requests: list[RequestRecord]) -> None:
+        """Close requests left open by a run that is gone (a crash, a lost worker): each
+        stored and announced as ``cancelled``, before the session is ended."""
+        for req in open_requests:
+            self.resolved[req.request_id] = ResolveReason.CANCELLED
+            self.journal.put_request(
+                replace(req, status=ResolveReason.CANCELLED.value, resolved_at=utcnow())
+            )
+            self.emit(p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED))
+
     def visible_request(self) -> PendingRequest | None:
         """The open request once it is committed; before that nobody may see or answer it."""
         req = self.pending

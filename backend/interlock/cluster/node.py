@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -195,20 +195,19 @@ class ClusterNode:
         tries = 3
         while True:
             try:
-                return await self.coordinator.admit(
-                    session.id,
-                    session.record.task_type,
-                    resources,
-                    queue=queue,
-                    max_concurrent=self.settings.max_concurrent,
-                    max_queued=self.settings.max_queued,
-                )
+                with reaching_redis():
+                    return await self.coordinator.admit(
+                        session.id,
+                        session.record.task_type,
+                        resources,
+                        queue=queue,
+                        max_concurrent=self.settings.max_concurrent,
+                        max_queued=self.settings.max_queued,
+                    )
             except CapacityExceeded as exc:
                 tries -= 1
                 if not tries or not await self._ended(exc.holder):
                     raise
-            except RedisError as exc:
-                raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
 
     async def _ended(self, holder: str) -> bool:
         """Whether ``holder`` (a slot's task) has ended in the store; then its slot is
@@ -218,10 +217,8 @@ class ClusterNode:
         record = await self.manager.store.get_task(holder)
         if record is None or not TaskStatus(record.status).is_terminal:
             return False
-        try:
+        with reaching_redis():
             await self.coordinator.release(holder)
-        except RedisError as exc:
-            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
         return True
 
     async def ready(self, session_id: str) -> None:
@@ -256,10 +253,8 @@ class ClusterNode:
             del self._to_release[: len(batch)]
 
     async def waiting_many(self, task_ids: list[str]) -> dict[str, tuple[int | None, str | None]]:
-        try:
+        with reaching_redis():
             return await self.coordinator.waiting_many(task_ids)
-        except RedisError as exc:
-            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
 
     async def waiting(self, session: Session) -> None:
         """Note on the session where it waits and why (``GET /tasks/{id}``)."""
@@ -365,14 +360,14 @@ class ClusterNode:
     async def _take(self, task_id: str) -> None:
         """Run a task this worker claimed (its record and first messages are stored)."""
         manager = self.manager
-        record = await manager.store.get_task(task_id)
-        if record is None or TaskStatus(record.status).is_terminal:
+        taken = await self._take_over(task_id)
+        if taken is None:
             await self.coordinator.release(task_id)
             return
-        session, _ = await self._own(record)
+        session, _ = taken
         try:
-            task_type = manager.registry.get(record.task_type)
-            params = task_type.validate(record.parameters)
+            task_type = manager.registry.get(session.record.task_type)
+            params = task_type.validate(session.record.parameters)
         except Exception as exc:
             log.exception("task %s cannot run here", task_id)
             session.record.error = f"cannot run on worker {self.info.name}: {exc}"
@@ -416,16 +411,27 @@ class ClusterNode:
                 except Exception:
                     log.exception("ending task %s of a lost worker failed", item.task_id)
 
-    async def _abandoned(self, task_id: str) -> None:
-        """A task whose node stopped between admitting and queueing it: it never ran."""
+    async def _take_over(self, task_id: str) -> tuple[Session, list[RequestRecord]] | None:
+        """A task no node runs, loaded here to be ended here; None if it has ended."""
         record = await self.manager.store.get_task(task_id)
         if record is None or TaskStatus(record.status).is_terminal:
-            return
-        session, _ = await self._own(record)
-        session.record.error = "the instance that took this task stopped before it was queued"
-        session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
+            return None
+        return await self._own(record)
+
+    async def _settle(self, session: Session) -> None:
+        """A session ended here: its end written (and shown), then kept as a finished one."""
         await self.manager.journal.sync()
         self.manager._remember_finished(session)
+
+    async def _abandoned(self, task_id: str) -> None:
+        """A task whose node stopped between admitting and queueing it: it never ran."""
+        taken = await self._take_over(task_id)
+        if taken is None:
+            return
+        session, _ = taken
+        session.record.error = "the instance that took this task stopped before it was queued"
+        session.finish(TaskStatus.FAILED, p.TaskFailed(error=session.record.error))
+        await self._settle(session)
 
     async def _interrupt(self, lost: Lost) -> None:
         """End a task whose worker was lost: ``interrupted``, its open prompt cancelled."""
@@ -435,10 +441,10 @@ class ClusterNode:
             # This very worker lost its lease (it was held up): stop the task here.
             running_here.request_cancel(WORKER_LOST)
             return
-        record = await manager.store.get_task(lost.task_id)
-        if record is None or TaskStatus(record.status).is_terminal:
+        taken = await self._take_over(lost.task_id)
+        if taken is None:
             return
-        session, open_requests = await self._own(record)
+        session, open_requests = taken
         axes = _axes_of(lost)
         where = ", ".join(
             f"{a.get('name')} at {a.get('position')} {a.get('unit') or ''}".rstrip()
@@ -451,14 +457,7 @@ class ClusterNode:
             if axes
             else " (the task drove no axis)"
         )
-        for req in open_requests:
-            session.resolved[req.request_id] = ResolveReason.CANCELLED
-            manager.journal.put_request(
-                replace(req, status=ResolveReason.CANCELLED.value, resolved_at=utcnow())
-            )
-            session.emit(
-                p.RequestResolved(request_id=req.request_id, reason=ResolveReason.CANCELLED)
-            )
+        session.cancel_open(open_requests)
         reported = {str(a.get("name")): a for a in lost.worker.axes}
         lost_axes = [
             p.LostAxis(
@@ -472,8 +471,7 @@ class ClusterNode:
             TaskStatus.INTERRUPTED, p.TaskInterrupted(reason=WORKER_LOST, axes=lost_axes)
         )
         log.error("task %s interrupted: %s", session.id, session.record.error)
-        await manager.journal.sync()
-        manager._remember_finished(session)
+        await self._settle(session)
 
     # -------------------------------------------------------------------- mirrors
 
@@ -618,10 +616,8 @@ class ClusterNode:
     # -------------------------------------------------------------------- routing
 
     async def _owner(self, session_id: str) -> str | None:
-        try:
+        with reaching_redis():
             return await self.coordinator.owner(session_id)
-        except RedisError as exc:
-            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
 
     async def answer(self, session_id: str, args: dict[str, Any]) -> str | None:
         """Hand an answer to the worker running the task; its request id. None when no
@@ -649,14 +645,12 @@ class ClusterNode:
     async def first_answer(self, request_id: str, session_id: str) -> bool:
         """Whether this is the first answer to the request anywhere (SET NX on its id)."""
         ttl = int(self.settings.retention_days * 86400) or 86400
-        try:
+        with reaching_redis():
             return bool(
                 await self.coordinator.redis.set(
                     self._answered_key(session_id, request_id), self.id, nx=True, ex=ttl
                 )
             )
-        except RedisError as exc:
-            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
 
     async def forget_answer(self, request_id: str, session_id: str) -> None:
         """The first answer was not taken after all (the store refused it): allow another."""
@@ -688,12 +682,11 @@ class ClusterNode:
         here), else at its worker. None when this node should act itself."""
         from ..manager import CancelOutcome
 
-        try:
-            if await self.coordinator.withdraw(session_id):
-                await self._cancel_waiting(session_id, reason, by)
-                return CancelOutcome.ENDED
-        except RedisError as exc:
-            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
+        with reaching_redis():
+            withdrawn = await self.coordinator.withdraw(session_id)
+        if withdrawn:
+            await self._cancel_waiting(session_id, reason, by)
+            return CancelOutcome.ENDED
         owner = await self._owner(session_id)
         if owner is None:
             return CancelOutcome.NOT_ACTIVE
@@ -708,15 +701,13 @@ class ClusterNode:
         return CancelOutcome(reply.get("outcome", CancelOutcome.NOT_ACTIVE.value))
 
     async def _cancel_waiting(self, session_id: str, reason: str, by: str | None) -> None:
-        manager = self.manager
-        record = await manager.store.get_task(session_id)
-        if record is None or TaskStatus(record.status).is_terminal:
+        taken = await self._take_over(session_id)
+        if taken is None:
             return
-        session, _ = await self._own(record)
+        session, _ = taken
         session.request_cancel(reason, by)
         session.finish(TaskStatus.CANCELLED, p.TaskCancelled(reason=reason))
-        await manager.journal.sync()
-        manager._remember_finished(session)
+        await self._settle(session)
 
     async def _serve_cancel(self, args: dict[str, Any]) -> dict[str, Any]:
         from ..manager import CancelOutcome
@@ -751,13 +742,11 @@ class ClusterNode:
             fields[f"{ref}:data"] = data
         # Deleted when the task ends on its worker; kept at most as long as an upload.
         ttl = int(self.settings.upload_ttl_hours * 3600) or 3600
-        try:
+        with reaching_redis():
             async with self.coordinator.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self._inputs_key(session_id), mapping=fields)
                 pipe.expire(self._inputs_key(session_id), ttl)
                 await pipe.execute()
-        except RedisError as exc:
-            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
 
     async def _fetch_inputs(self, session_id: str, params: BaseModel) -> None:
         """The task's input files, here before it runs (from ``share_inputs``)."""
@@ -826,10 +815,8 @@ class ClusterNode:
         a live worker that may run the task; skipped when none answers (the worker that
         takes it checks again before it runs)."""
         needs = needs_controller(resources)
-        try:
+        with reaching_redis():
             workers = [w for w in await self.coordinator.live_workers() if w.runs(task_type, needs)]
-        except RedisError as exc:
-            raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
         if not workers:
             return
         args = {"task_type": task_type, "parameters": params.model_dump(mode="json")}
@@ -909,6 +896,16 @@ class ClusterNode:
         if self.stop_hardware is None:
             return {"stopped": [], "cancelled": [], "errors": []}
         return await self.stop_hardware(args.get("by"))
+
+
+@contextlib.contextmanager
+def reaching_redis() -> Iterator[None]:
+    """A call to Redis for the cluster: its errors become ``StoreUnavailable`` (nothing was
+    taken; 503 / ``store_unavailable``, the client may try again)."""
+    try:
+        yield
+    except RedisError as exc:
+        raise StoreUnavailable(f"the cluster state in Redis is unreachable: {exc}") from exc
 
 
 def _follow_state(session: Session, kind: str, message: dict[str, Any]) -> None:
