@@ -204,8 +204,8 @@ class Coordinator:
                 for tid, raw in zip(mine, infos, strict=True):
                     resources = json.loads(raw)["resources"] if raw else []
                     out.append(Lost(tid, info, resources))
-                    self._forget(pipe, tid)
                 if mine:
+                    await self._release(keys=self._keys(), args=mine, client=pipe)
                     pipe.publish(self.wake_channel, b"freed")
                 return out
 
@@ -362,14 +362,6 @@ class Coordinator:
                 why = "waiting for a slot or a resource another task holds"
             out[task_id] = ((rank + 1 if rank is not None else None), why)
         return out
-
-    def _forget(self, pipe: Any, task_id: str) -> None:
-        for what in ("info", "slots", "holders"):
-            pipe.hdel(self.key(what), task_id)
-        pipe.zrem(self.key("queue"), task_id)
-        pipe.zrem(self.key("admitted"), task_id)
-        pipe.srem(self.key("ready"), task_id)
-        pipe.zrem(self.key("unready"), task_id)
 
 
 def _needs(info: dict[str, Any]) -> bool:

@@ -46,6 +46,16 @@ local function needs_controller(list)
   return false
 end
 
+local function forget(tid)
+  redis.call('HDEL', K_INFO, tid)
+  redis.call('HDEL', K_SLOTS, tid)
+  redis.call('HDEL', K_HOLDERS, tid)
+  redis.call('ZREM', K_ADMITTED, tid)
+  redis.call('ZREM', K_QUEUE, tid)
+  redis.call('SREM', K_READY, tid)
+  redis.call('ZREM', K_UNREADY, tid)
+end
+
 local function runs(types, has_controller, task_type, resources)
   if #types > 0 then
     local found = false
@@ -184,15 +194,7 @@ return false
 RELEASE = (
     _COMMON
     + """
-for _, tid in ipairs(ARGV) do
-  redis.call('HDEL', K_INFO, tid)
-  redis.call('HDEL', K_SLOTS, tid)
-  redis.call('HDEL', K_HOLDERS, tid)
-  redis.call('ZREM', K_ADMITTED, tid)
-  redis.call('ZREM', K_QUEUE, tid)
-  redis.call('SREM', K_READY, tid)
-  redis.call('ZREM', K_UNREADY, tid)
-end
+for _, tid in ipairs(ARGV) do forget(tid) end
 redis.call('INCR', K_VERSION)
 return #ARGV
 """
@@ -206,13 +208,7 @@ local tid = ARGV[1]
 if not redis.call('ZSCORE', K_QUEUE, tid) and not redis.call('ZSCORE', K_ADMITTED, tid) then
   return 0
 end
-redis.call('HDEL', K_INFO, tid)
-redis.call('HDEL', K_SLOTS, tid)
-redis.call('HDEL', K_HOLDERS, tid)
-redis.call('ZREM', K_ADMITTED, tid)
-redis.call('ZREM', K_QUEUE, tid)
-redis.call('SREM', K_READY, tid)
-redis.call('ZREM', K_UNREADY, tid)
+forget(tid)
 redis.call('INCR', K_VERSION)
 return 1
 """
