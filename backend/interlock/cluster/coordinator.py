@@ -138,10 +138,6 @@ class Coordinator:
         raw = await self.redis.hmget(self.key("workers"), ids)
         return [WorkerInfo.from_json(r) for r in raw if r is not None]
 
-    async def worker(self, worker_id: str) -> WorkerInfo | None:
-        raw = await self.redis.hget(self.key("workers"), worker_id)
-        return WorkerInfo.from_json(raw) if raw is not None else None
-
     async def renew(self, info: WorkerInfo, lease: float, *, first: bool = False) -> bool:
         """Register or renew ``info``'s lease for ``lease`` seconds. False when the lease
         was lost (reaped) meanwhile: its tasks are no longer this worker's."""
