@@ -157,6 +157,9 @@ class RedisBus(EventBus):
         self._out.append((self.instance_channel(instance_id), payload))
         self._wake.set()
 
+    def health(self) -> str | None:
+        return self._down
+
     async def listening(self, session_id: str) -> None:
         """Return once what other instances publish for the session reaches this one's
         subscribers (Redis confirmed the subscription); call after ``subscribe``."""
