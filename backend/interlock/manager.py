@@ -603,7 +603,7 @@ class SessionManager:
         if type_ in LIFECYCLE_TYPES:
             self.lifecycle.observe(session, type_, data)
 
-    def deliver_mirrored(self, session: Session, type_: str, data: str) -> None:
+    def deliver_mirrored(self, session: Session, data: str) -> None:
         """A message of a session another node runs reached its mirror here: to the tabs."""
         bus = self.bus
         bus.deliver_local(session.id, data)

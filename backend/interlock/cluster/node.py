@@ -609,7 +609,7 @@ class ClusterNode:
             session._trim()
         session.published(seq)
         _follow_state(session, kind, message)
-        self.manager.deliver_mirrored(session, kind, text)
+        self.manager.deliver_mirrored(session, text)
         if session.status.is_terminal:
             session.finished.set()
 
